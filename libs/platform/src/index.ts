@@ -1,1 +1,12 @@
-export {};
+// The public API of @ittd/platform. Test helpers live in @ittd/platform/testing.
+import './http/request-types';
+
+export * from './config';
+export * from './logging';
+export * from './metrics';
+export * from './http';
+export * from './health';
+export * from './lifecycle';
+export * from './db';
+export * from './redis';
+export * from './service';

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { boolField, configField, intField } from './config-field';
+
+/**
+ * How long readiness reports `fail` before the server stops accepting connections, so the load balancer
+ * (Marathon-LB / HAProxy polling `/health/ready`) takes the task out of rotation first. Deploy tooling must
+ * set Marathon's `taskKillGracePeriodSeconds` above this plus {@link DEFAULT_SHUTDOWN_TIMEOUT_MS}.
+ */
+export const DEFAULT_SHUTDOWN_DRAIN_MS = 3000;
+
+/** The hard deadline for a graceful stop, counted from the signal; past it the process exits 1. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
+
+/**
+ * HTTP server settings. Spread into a service's schema.
+ *
+ * @example
+ * const configSchema = z.object({ ...httpConfig, ...loggingConfig });
+ */
+export const httpConfig = {
+  PORT: configField(intField({ min: 1, max: 65535 }).default(3000), {
+    description: 'TCP port the HTTP server listens on',
+  }),
+  BODY_LIMIT: configField(
+    z
+      .string()
+      .regex(/^\d+(b|kb|mb)?$/i, { error: 'expected a size such as 100kb or 1mb' })
+      .default('100kb'),
+    { description: 'largest accepted JSON request body (bytes, or with kb/mb)' },
+  ),
+};
+
+/**
+ * Postgres settings for {@link createDatabase}.
+ *
+ * @example
+ * const configSchema = z.object({ ...httpConfig, ...databaseConfig });
+ */
+export const databaseConfig = {
+  DATABASE_URL: configField(z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL' }), {
+    description: 'Postgres connection URL',
+    secret: true,
+  }),
+  DATABASE_POOL_MAX: configField(intField({ min: 1, max: 100 }).default(10), {
+    description: 'most Postgres connections this process opens',
+  }),
+  MIGRATE_ON_START: configField(boolField().default(true), {
+    description: '`serve` runs pending migrations before listening',
+  }),
+};
+
+/**
+ * Redis settings for {@link createRedis}.
+ *
+ * @example
+ * const configSchema = z.object({ ...httpConfig, ...redisConfig });
+ */
+export const redisConfig = {
+  REDIS_URL: configField(z.url({ protocol: /^rediss?$/, error: 'expected a redis:// URL' }), {
+    description: 'Redis connection URL',
+    secret: true,
+  }),
+};
+
+/** The pino log levels accepted by LOG_LEVEL. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Logging settings.
+ *
+ * @example
+ * const configSchema = z.object({ ...loggingConfig });
+ */
+export const loggingConfig = {
+  LOG_LEVEL: configField(z.enum(LOG_LEVELS).default('info'), { description: 'least severe level logged' }),
+};
+
+/**
+ * Graceful shutdown timings; see the README's shutdown sequence.
+ *
+ * @example
+ * const configSchema = z.object({ ...lifecycleConfig });
+ */
+export const lifecycleConfig = {
+  SHUTDOWN_DRAIN_MS: configField(intField({ min: 0, max: 600_000 }).default(DEFAULT_SHUTDOWN_DRAIN_MS), {
+    description: 'ms readiness fails before the server stops accepting connections',
+  }),
+  SHUTDOWN_TIMEOUT_MS: configField(
+    intField({ min: 100, max: 600_000 }).default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    {
+      description: 'ms after the signal at which shutdown is forced (exit 1)',
+    },
+  ),
+};
+
+/**
+ * Every group a typical web service uses: HTTP, logging and lifecycle (add database/redis as needed).
+ *
+ * @example
+ * const configSchema = z.object({ ...baseServiceConfig, ...databaseConfig, APPLET_LIMIT: intField({ min: 1, max: 1000 }) });
+ */
+export const baseServiceConfig = { ...httpConfig, ...loggingConfig, ...lifecycleConfig };

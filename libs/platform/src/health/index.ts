@@ -1,0 +1,3 @@
+export * from './health-types';
+export * from './health-registry';
+export * from './health-routes';

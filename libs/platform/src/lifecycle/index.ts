@@ -1,0 +1,2 @@
+export * from './component';
+export * from './lifecycle';

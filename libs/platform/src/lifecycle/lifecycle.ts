@@ -1,0 +1,127 @@
+import type { Logger } from 'pino';
+import { DEFAULT_SHUTDOWN_DRAIN_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../config/config-groups';
+import type { HealthRegistry } from '../health/health-registry';
+import type { Component } from './component';
+
+/** Options of {@link Lifecycle}. */
+export interface LifecycleOptions {
+  logger: Logger;
+  /** Flipped to `fail` the moment shutdown begins. */
+  health?: HealthRegistry;
+  /** ms readiness fails before components stop (SHUTDOWN_DRAIN_MS). */
+  drainMs?: number;
+  /** ms from the signal after which the process exits 1 (SHUTDOWN_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** How to end the process; tests replace it. Defaults to `process.exit`. */
+  exit?: (code: number) => void;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The one place that owns start and stop. Components start in registration order and stop in reverse
+ * (register the DB pool and Redis first, the HTTP server last, so it stops first).
+ *
+ * Shutdown on SIGTERM/SIGINT: readiness fails at once; after `drainMs` the components stop in reverse
+ * order; the process exits 0. A second signal, a failing stop, or `timeoutMs` passing exits 1.
+ *
+ * @example
+ * const lifecycle = new Lifecycle({ logger, health, drainMs: config.SHUTDOWN_DRAIN_MS });
+ * lifecycle.register(database.component);
+ * lifecycle.register(httpServerComponent(app, { port: config.PORT, logger }));
+ * await lifecycle.start();
+ * lifecycle.installSignalHandlers();
+ */
+export class Lifecycle {
+  private readonly components: Component[] = [];
+  private readonly started: Component[] = [];
+  private stopping: Promise<void> | undefined;
+  /** Set when a component failed to stop: the exit code then says so. */
+  private failed = false;
+  private readonly drainMs: number;
+  private readonly timeoutMs: number;
+  private readonly exit: (code: number) => void;
+
+  constructor(private readonly options: LifecycleOptions) {
+    this.drainMs = options.drainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    this.exit = options.exit ?? ((code) => process.exit(code));
+  }
+
+  /** Adds a component; it is started by {@link start} (or at once if the lifecycle already started). */
+  register(component: Component): void {
+    this.components.push(component);
+  }
+
+  /** Starts every registered, not yet started component in order. If one fails, the started ones stop. */
+  async start(): Promise<void> {
+    for (const component of this.components) {
+      if (this.started.includes(component)) continue;
+      try {
+        await component.start?.();
+      } catch (error) {
+        this.options.logger.error({ err: error, component: component.name }, 'component failed to start');
+        await this.stopComponents();
+        throw error;
+      }
+      this.started.push(component);
+    }
+  }
+
+  /**
+   * Stops everything: readiness fails, waits `drainMs` (skip with `{ drain: false }`), then stops the
+   * components in reverse. Idempotent; never throws (a failing component is logged, the others still stop).
+   */
+  stop({ drain = true }: { drain?: boolean } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      this.options.health?.markShuttingDown();
+      if (drain && this.drainMs > 0) {
+        this.options.logger.info({ drainMs: this.drainMs }, 'readiness failing; draining before stop');
+        await sleep(this.drainMs);
+      }
+      await this.stopComponents();
+    })();
+    return this.stopping;
+  }
+
+  private async stopComponents(): Promise<void> {
+    while (this.started.length > 0) {
+      const component = this.started.pop() as Component;
+      try {
+        await component.stop();
+        this.options.logger.info({ component: component.name }, 'component stopped');
+      } catch (error) {
+        this.failed = true;
+        this.options.logger.error({ err: error, component: component.name }, 'component failed to stop');
+      }
+    }
+  }
+
+  /**
+   * On SIGTERM/SIGINT: graceful {@link stop}, then exit 0 (1 if a component failed to stop). A second signal
+   * or the deadline exits 1 at once.
+   */
+  installSignalHandlers(): void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (this.stopping) {
+        this.options.logger.warn({ signal }, 'second signal; forcing exit');
+        this.exit(1);
+        return;
+      }
+      this.options.logger.info({ signal, timeoutMs: this.timeoutMs }, 'shutdown begins');
+      const deadline = setTimeout(() => {
+        this.options.logger.error({ timeoutMs: this.timeoutMs }, 'shutdown deadline passed; forcing exit');
+        this.exit(1);
+      }, this.timeoutMs);
+      void this.stop().then(() => {
+        clearTimeout(deadline);
+        this.options.logger.info('shutdown complete');
+        this.exit(this.failed ? 1 : 0);
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+}

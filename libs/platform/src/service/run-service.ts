@@ -1,0 +1,132 @@
+import { Command, CommanderError } from 'commander';
+import { describeConfig, type ConfigSchema } from '../config/describe-config';
+import { ConfigError, EX_CONFIG } from '../config/load-config';
+import { runMigrations } from '../db/migrator';
+import { createServiceContext } from './service-context';
+import type { ServiceContext, ServiceDefinition } from './service-definition';
+import { startService, type ServiceMode } from './start-service';
+
+/** Exit code for a command-line usage error, e.g. an unknown job name (sysexits.h EX_USAGE). */
+export const EX_USAGE = 64;
+
+/** Options of {@link runService}; defaults are the real process. */
+export interface RunServiceOptions {
+  argv?: string[];
+  env?: Record<string, string | undefined>;
+}
+
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(EX_CONFIG);
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+}
+
+/** Runs `task` with a context whose components are started, stops them, and exits 0 (1 if `task` threw). */
+async function runOnce<S extends ConfigSchema, DB>(
+  definition: ServiceDefinition<S, DB>,
+  env: RunServiceOptions['env'],
+  task: (ctx: ServiceContext<S, DB>) => Promise<void>,
+): Promise<never> {
+  let ctx: ServiceContext<S, DB>;
+  try {
+    ctx = createServiceContext(definition, { env });
+    await ctx.lifecycle.start();
+  } catch (error) {
+    fail(error);
+  }
+  let code = 0;
+  try {
+    await task(ctx);
+  } catch (error) {
+    ctx.logger.error({ err: error }, 'command failed');
+    code = 1;
+  }
+  await ctx.lifecycle.stop({ drain: false });
+  ctx.logger.flush();
+  process.exit(code);
+}
+
+async function serve<S extends ConfigSchema, DB>(
+  definition: ServiceDefinition<S, DB>,
+  env: RunServiceOptions['env'],
+  mode: ServiceMode,
+): Promise<void> {
+  try {
+    const service = await startService(definition, { env, mode });
+    service.ctx.lifecycle.installSignalHandlers();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/**
+ * The entry point of every service (`src/main.ts`): a CLI with `serve` (default), `worker`, `migrate`,
+ * `run-job <name>` and `describe-config`. Exit codes: 0 ok, 1 failure, 64 usage error (unknown command or
+ * job), 78 invalid config (the report on stderr, secrets hidden).
+ *
+ * @example
+ * // apps/applets/src/main.ts
+ * runService({ name: 'applets', config: configSchema, migrations, web: (ctx) => buildApp(ctx), jobs: {} });
+ */
+export function runService<S extends ConfigSchema, DB = unknown>(
+  definition: ServiceDefinition<S, DB>,
+  options: RunServiceOptions = {},
+): void {
+  const env = options.env ?? process.env;
+  const jobs = definition.jobs ?? {};
+  const program = new Command(definition.name)
+    .description(`${definition.name} service`)
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('serve', { isDefault: true })
+    .description('run migrations (unless MIGRATE_ON_START=false) and serve HTTP on PORT')
+    .action(() => serve(definition, env, 'serve'));
+  program
+    .command('worker')
+    .description('run the background worker (health and metrics on PORT)')
+    .action(() => serve(definition, env, 'worker'));
+  program
+    .command('migrate')
+    .description('apply pending migrations and exit')
+    .action(() =>
+      runOnce(definition, env, async (ctx) => {
+        await runMigrations(ctx.db, {
+          service: definition.name,
+          migrations: definition.migrations ?? {},
+          logger: ctx.logger,
+        });
+      }),
+    );
+  program
+    .command('run-job')
+    .argument('<name>', `one of: ${Object.keys(jobs).join(', ') || '(none)'}`)
+    .description('run one named job once and exit')
+    .action((name: string) => {
+      const job = Object.hasOwn(jobs, name) ? jobs[name] : undefined;
+      if (!job) {
+        process.stderr.write(
+          `unknown job "${name}"; known jobs: ${Object.keys(jobs).join(', ') || '(none)'}\n`,
+        );
+        process.exit(EX_USAGE);
+      }
+      return runOnce(definition, env, job);
+    });
+  program
+    .command('describe-config')
+    .description('print the config schema (env vars, types, defaults, secrets) as JSON; reads no env')
+    .action(() => {
+      process.stdout.write(
+        `${JSON.stringify({ service: definition.name, env: describeConfig(definition.config) }, null, 2)}\n`,
+      );
+    });
+
+  program.parseAsync(options.argv ?? process.argv).catch((error: unknown) => {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EX_USAGE);
+    fail(error);
+  });
+}

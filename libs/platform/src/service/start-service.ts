@@ -1,0 +1,88 @@
+import type { ConfigSchema } from '../config/describe-config';
+import { createHttpService } from '../http/create-http-service';
+import { httpServerComponent } from '../http/http-server';
+import { runMigrations } from '../db/migrator';
+import { createServiceContext, type ServiceContextOptions } from './service-context';
+import type { ServiceContext, ServiceDefinition, WebApp, WebAppParts } from './service-definition';
+
+/** Which part of the service runs: the HTTP API or the background worker (which still serves health). */
+export type ServiceMode = 'serve' | 'worker';
+
+/** Options of {@link startService}. */
+export interface StartServiceOptions extends ServiceContextOptions {
+  mode?: ServiceMode;
+  /** Overrides PORT; 0 picks a free port (tests). */
+  port?: number;
+  /** Interface to bind; default all (tests pass `127.0.0.1`). */
+  host?: string;
+}
+
+/** A running service. */
+export interface RunningService<S extends ConfigSchema, DB> {
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  ctx: ServiceContext<S, DB>;
+  /** Stops everything at once (no drain delay); for tests. */
+  stop(): Promise<void>;
+}
+
+function toParts(web: WebApp): WebAppParts {
+  // An Express app is a function; the parts object is not.
+  return typeof web === 'function' ? { app: web } : web;
+}
+
+/** Whether `serve` should migrate: MIGRATE_ON_START unset or true. */
+function migrateOnStart(config: unknown): boolean {
+  return (config as { MIGRATE_ON_START?: boolean }).MIGRATE_ON_START !== false;
+}
+
+/**
+ * Starts a service in this process without the CLI: builds the context from `env`, runs migrations (unless
+ * MIGRATE_ON_START=false), builds the web app (or the worker), listens, and starts every component. Tests
+ * use it with an explicit env and `port: 0`.
+ *
+ * @example
+ * const service = await startService(appletsService, { env: { DATABASE_URL: db.url }, port: 0, host: '127.0.0.1' });
+ * await fetch(`${service.url}/applets`);
+ * await service.stop();
+ */
+export async function startService<S extends ConfigSchema, DB>(
+  definition: ServiceDefinition<S, DB>,
+  options: StartServiceOptions = {},
+): Promise<RunningService<S, DB>> {
+  const ctx = createServiceContext(definition, options);
+  const mode = options.mode ?? 'serve';
+  try {
+    if (mode === 'serve' && definition.migrations && ctx.hasDatabase && migrateOnStart(ctx.config)) {
+      await runMigrations(ctx.db, {
+        service: definition.name,
+        migrations: definition.migrations,
+        logger: ctx.logger,
+      });
+    }
+    const config = ctx.config as { PORT?: number; BODY_LIMIT?: string };
+    let web: WebAppParts;
+    if (mode === 'serve') {
+      if (!definition.web) throw new Error(`${definition.name} has no web app; run its worker instead`);
+      web = toParts(await definition.web(ctx));
+    } else {
+      if (!definition.worker) throw new Error(`${definition.name} has no worker`);
+      ctx.lifecycle.register(await definition.worker(ctx));
+      // A worker still answers health and metrics, so Marathon can check it like any task.
+      web = { app: createHttpService({ ...ctx, bodyLimit: config.BODY_LIMIT, routes: () => undefined }) };
+    }
+    for (const component of web.components ?? []) ctx.lifecycle.register(component);
+    for (const check of web.checks ?? []) ctx.health.add(check);
+    const server = httpServerComponent(web.app, {
+      port: options.port ?? config.PORT ?? 3000,
+      host: options.host,
+      logger: ctx.logger,
+    });
+    ctx.lifecycle.register(server);
+    await ctx.lifecycle.start();
+    return { url: server.url(), ctx, stop: () => ctx.lifecycle.stop({ drain: false }) };
+  } catch (error) {
+    await ctx.lifecycle.stop({ drain: false });
+    throw error;
+  }
+}

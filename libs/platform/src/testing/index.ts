@@ -1,0 +1,4 @@
+// Test helpers of @ittd/platform: real Postgres, real Redis, real child processes.
+export * from './test-database';
+export * from './test-redis';
+export * from './spawn-service';

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The admin connection tests use to create and drop their databases (trust auth, local only). */
+export const TEST_POSTGRES_ADMIN_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A throw-away database. */
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** Drops the database (terminating leftover connections); call it in `afterAll`. */
+  drop(): Promise<void>;
+}
+
+async function withAdmin<T>(task: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    return await task(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates a uniquely named, empty Postgres database so each test file runs in isolation and in parallel.
+ *
+ * @example
+ * let database: TestDatabase;
+ * beforeAll(async () => { database = await createTestDatabase('applets'); });
+ * afterAll(() => database.drop());
+ */
+export async function createTestDatabase(prefix = 'ittd'): Promise<TestDatabase> {
+  const name = `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${randomBytes(5).toString('hex')}`;
+  await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(TEST_POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () =>
+      withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
+  };
+}

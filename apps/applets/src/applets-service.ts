@@ -1,0 +1,31 @@
+import { createHttpService, type ServiceDefinition } from '@ittd/platform';
+import { appletMigrations } from '../migrations';
+import { configSchema } from './config';
+import type { DB } from './data/database';
+import { mountAppletsApi } from './http/applets-api';
+
+/**
+ * The applets service as the platform runs it: config, migrations and the web app. `main.ts` hands it to
+ * `runService` (CLI: serve, migrate, describe-config); tests hand it to `startService` with their own env.
+ *
+ * @example
+ *   const service = await startService(appletsService, { env, port: 0, host: '127.0.0.1' });
+ */
+export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
+  name: 'applets',
+  config: configSchema,
+  migrations: appletMigrations,
+  web: (ctx) =>
+    createHttpService({
+      ...ctx,
+      bodyLimit: ctx.config.BODY_LIMIT,
+      routes: (app) =>
+        mountAppletsApi(app, {
+          db: ctx.db,
+          redis: ctx.redis,
+          adminToken: ctx.config.ADMIN_TOKEN,
+          rateLimitPerMinute: ctx.config.API_RATE_LIMIT_PER_MINUTE,
+          redisKeyPrefix: ctx.config.REDIS_KEY_PREFIX,
+        }),
+    }),
+};

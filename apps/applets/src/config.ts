@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { baseServiceConfig, configField, databaseConfig, intField, redisConfig } from '@ittd/platform';
+
+/**
+ * The applets service's environment: the platform's HTTP, logging, lifecycle, Postgres and Redis groups,
+ * plus the admin token, the per-user rate limit and the Redis key prefix. `describe-config` prints it.
+ *
+ * @example
+ *   PORT=3000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/applets REDIS_URL=redis://127.0.0.1:6379 \
+ *   ADMIN_TOKEN=… node dist/apps/applets/main.js serve
+ */
+export const configSchema = z.object({
+  ...baseServiceConfig,
+  ...databaseConfig,
+  ...redisConfig,
+  ADMIN_TOKEN: configField(z.string().min(24, { error: 'expected at least 24 characters' }), {
+    description: 'bearer token of the /admin routes (create users and tokens, register partner services)',
+    secret: true,
+  }),
+  API_RATE_LIMIT_PER_MINUTE: configField(intField({ min: 1, max: 1_000_000 }).default(600), {
+    description: 'requests one user may make to /v1 per minute (counted in Redis)',
+  }),
+  REDIS_KEY_PREFIX: configField(z.string().min(1).default('applets:'), {
+    description: 'prefix of every Redis key this service writes',
+  }),
+});
+
+/** The parsed config. */
+export type AppletsConfig = z.output<typeof configSchema>;

@@ -1,0 +1,49 @@
+import { Router } from 'express';
+import { parseRequest } from '@ittd/platform';
+import type { AppletsDatabase } from '../data/database';
+import { createApplet, deleteApplet, getApplet, listApplets, updateApplet } from '../domain/applets';
+import { listRegisteredServices } from '../domain/partner-services';
+import { createAppletBody, listAppletsQuery, updateAppletBody } from './request-schemas';
+import { authenticatedUserId } from './user-auth-middleware';
+
+/**
+ * The user API, relative to its mount point (`/v1`): applets CRUD and the partner service list. Routes only
+ * parse the request and call the domain; the router in front must authenticate (`userAuthMiddleware`).
+ *
+ * @example
+ *   app.use('/v1', userAuthMiddleware(db), appletRoutes(db));
+ */
+export function appletRoutes(db: AppletsDatabase): Router {
+  const router = Router();
+
+  router.get('/services', async (_req, res) => {
+    res.json({ data: await listRegisteredServices(db) });
+  });
+
+  router.post('/applets', async (req, res) => {
+    const input = parseRequest(createAppletBody, req.body, 'The applet is invalid.');
+    const applet = await createApplet(db, authenticatedUserId(res), input);
+    res.status(201).location(`${req.baseUrl}/applets/${applet.id}`).json(applet);
+  });
+
+  router.get('/applets', async (req, res) => {
+    const query = parseRequest(listAppletsQuery, req.query, 'The query is invalid.');
+    res.json(await listApplets(db, authenticatedUserId(res), query));
+  });
+
+  router.get('/applets/:id', async (req, res) => {
+    res.json(await getApplet(db, authenticatedUserId(res), req.params.id));
+  });
+
+  router.patch('/applets/:id', async (req, res) => {
+    const input = parseRequest(updateAppletBody, req.body, 'The update is invalid.');
+    res.json(await updateApplet(db, authenticatedUserId(res), req.params.id, input));
+  });
+
+  router.delete('/applets/:id', async (req, res) => {
+    await deleteApplet(db, authenticatedUserId(res), req.params.id);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { CreateAppletInput, UpdateAppletInput } from '../domain/applet';
+import { MAX_PAGE_SIZE } from '../domain/applets';
+import type { RegisterPartnerServiceInput } from '../domain/partner-services';
+import { parsePlaceholders } from '../domain/placeholders';
+import type { StepFields } from '../domain/step-fields';
+
+/** The slug syntax of services, triggers, actions and field names. */
+const FIELD_SLUG = /^[a-z0-9][a-z0-9_]{0,62}$/;
+
+/** A partner service, trigger or action slug, as the Service API uses them in URLs. */
+const slug = z.string().regex(FIELD_SLUG, {
+  error: 'expected a slug: lowercase letters, digits and underscores, at most 63 characters',
+});
+
+/** A Location field value (Service API `Location`). */
+const location = z.strictObject({
+  lat: z.number().min(-90).max(90),
+  lng: z.number().min(-180).max(180),
+  radius: z.number().nonnegative().optional(),
+  address: z.string().optional(),
+  description: z.string().optional(),
+  zoom: z.number().optional(),
+});
+
+const fieldValue = z.union([z.string().max(10_000), location], {
+  error: 'expected a string or a location {lat, lng}',
+});
+
+/**
+ * Trigger fields: slug -> string or Location (the Service API's `StepFields`), at most 50. Keys are checked
+ * here rather than by a record key schema so the error names the bad key and says why.
+ */
+const triggerFields = z.record(z.string(), fieldValue).superRefine((fields, ctx) => {
+  const keys = Object.keys(fields);
+  if (keys.length > 50) ctx.addIssue({ code: 'custom', message: 'at most 50 fields' });
+  for (const key of keys) {
+    if (!FIELD_SLUG.test(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'field names are slugs: lowercase letters, digits and underscores',
+      });
+    }
+  }
+}) satisfies z.ZodType<StepFields>;
+
+/** Action fields: like trigger fields, and every string's `{{Ingredient}}` placeholders must be well-formed. */
+const actionFields = triggerFields.superRefine((fields, ctx) => {
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value !== 'string') continue;
+    const parsed = parsePlaceholders(value);
+    if (!parsed.ok) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `${parsed.message} (at character ${parsed.index})`,
+      });
+    }
+  }
+}) satisfies z.ZodType<StepFields>;
+
+/**
+ * Body of `POST /v1/applets`. Unknown keys are rejected so that typos (`trigger.field`) are not silently
+ * ignored.
+ *
+ * @example
+ *   const input = parseRequest(createAppletBody, req.body);
+ */
+export const createAppletBody = z.strictObject({
+  trigger: z.strictObject({ service: slug, slug, fields: triggerFields.default({}) }),
+  action: z.strictObject({ service: slug, slug, fields: actionFields.default({}) }),
+  enabled: z.boolean().default(true),
+}) satisfies z.ZodType<CreateAppletInput>;
+
+/**
+ * Body of `PATCH /v1/applets/:id`: enable/disable and/or replace trigger or action fields; at least one.
+ *
+ * @example
+ *   const input = parseRequest(updateAppletBody, req.body);
+ */
+export const updateAppletBody = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    trigger: z.strictObject({ fields: triggerFields }).optional(),
+    action: z.strictObject({ fields: actionFields }).optional(),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    error: 'give at least one of enabled, trigger.fields, action.fields',
+  }) satisfies z.ZodType<UpdateAppletInput>;
+
+/**
+ * Query of `GET /v1/applets`: `limit` 1..MAX_PAGE_SIZE and the opaque `cursor` of the previous page.
+ *
+ * @example
+ *   const { limit, cursor } = parseRequest(listAppletsQuery, req.query);
+ */
+export const listAppletsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  cursor: z.string().min(1).max(200).optional(),
+});
+
+/**
+ * Body of `POST /admin/services`.
+ *
+ * @example
+ *   const input = parseRequest(registerPartnerServiceBody, req.body);
+ */
+export const registerPartnerServiceBody = z.strictObject({
+  slug,
+  name: z.string().trim().min(1).max(200),
+  api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  service_key: z.string().min(16, { error: 'expected at least 16 characters' }).max(1000),
+}) satisfies z.ZodType<RegisterPartnerServiceInput>;
+
+/**
+ * Body of `POST /admin/users`.
+ *
+ * @example
+ *   const { name } = parseRequest(createUserBody, req.body);
+ */
+export const createUserBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+});

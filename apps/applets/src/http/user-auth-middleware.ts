@@ -1,0 +1,35 @@
+import type { RequestHandler, Response } from 'express';
+import type { AppletsDatabase } from '../data/database';
+import { authenticateApiToken } from '../domain/users';
+import { readBearerToken, unauthorized } from './bearer-token';
+
+/**
+ * Authenticates a user's API token and keeps the user id in `res.locals.userId` for the routes after it.
+ * Missing or unknown token: 401 with `WWW-Authenticate: Bearer`.
+ *
+ * @example
+ *   router.use(userAuthMiddleware(db));
+ *   router.get('/applets', (req, res) => listApplets(db, authenticatedUserId(res), ...));
+ */
+export function userAuthMiddleware(db: AppletsDatabase): RequestHandler {
+  return async (req, res, next) => {
+    const token = readBearerToken(req);
+    if (token === undefined) throw unauthorized(res);
+    const userId = await authenticateApiToken(db, token);
+    if (userId === undefined) throw unauthorized(res, 'invalid_token');
+    res.locals.userId = userId;
+    next();
+  };
+}
+
+/**
+ * The user id `userAuthMiddleware` stored; throws if a route was mounted without it (a wiring bug).
+ *
+ * @example
+ *   const userId = authenticatedUserId(res);
+ */
+export function authenticatedUserId(res: Response): string {
+  const userId: unknown = res.locals.userId;
+  if (typeof userId !== 'string') throw new Error('route needs userAuthMiddleware in front of it');
+  return userId;
+}

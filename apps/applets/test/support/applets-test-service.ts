@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { startService } from '@ittd/platform';
+import type { Kysely } from 'kysely';
+import { appletsService } from '../../src/applets-service';
+import type { DB } from '../../src/data/database';
+import { createTestDatabase } from './test-database';
+
+/** A running applets service on its own database and Redis key prefix, plus helpers to call it. */
+export interface AppletsTestService {
+  url: string;
+  db: Kysely<DB>;
+  adminToken: string;
+  redisKeyPrefix: string;
+  /** `fetch` against the service with an optional bearer token and JSON body (or raw JSON text). */
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; rawJson?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; body: unknown; text: string }>;
+  /** Creates a user through the admin API; returns its id and API token. */
+  createUser(name: string): Promise<{ id: string; token: string }>;
+  /** Registers a partner service through the admin API. */
+  registerService(slug: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real service (platform `startService`, migrations, port 0) against a fresh database and
+ * the local Redis with a unique key prefix.
+ *
+ * @example
+ *   const service = await startAppletsTestService();
+ *   afterAll(() => service.stop());
+ */
+export async function startAppletsTestService(env: Record<string, string> = {}): Promise<AppletsTestService> {
+  const database = await createTestDatabase();
+  const adminToken = randomBytes(24).toString('base64url');
+  const redisKeyPrefix = `test:applets:${randomBytes(6).toString('hex')}:`;
+  const running = await startService(appletsService, {
+    env: {
+      DATABASE_URL: database.url,
+      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+      ADMIN_TOKEN: adminToken,
+      REDIS_KEY_PREFIX: redisKeyPrefix,
+      LOG_LEVEL: 'silent',
+      DATABASE_POOL_MAX: '4',
+      ...env,
+    },
+    port: 0,
+    host: '127.0.0.1',
+  });
+
+  const request: AppletsTestService['request'] = async (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const body = options.rawJson ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${running.url}${path}`, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    const parsed: unknown = text === '' ? undefined : JSON.parse(text);
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  };
+
+  return {
+    url: running.url,
+    db: running.ctx.db,
+    adminToken,
+    redisKeyPrefix,
+    request,
+    async createUser(name) {
+      const response = await request('POST', '/admin/users', { token: adminToken, body: { name } });
+      if (response.status !== 201)
+        throw new Error(`creating user ${name}: ${response.status} ${response.text}`);
+      const created = response.body as { user: { id: string }; token: string };
+      return { id: created.user.id, token: created.token };
+    },
+    async registerService(slug) {
+      const response = await request('POST', '/admin/services', {
+        token: adminToken,
+        body: {
+          slug,
+          name: `Service ${slug}`,
+          api_base_url: `https://${slug}.example.com`,
+          service_key: `key-${slug}-${randomBytes(12).toString('hex')}`,
+        },
+      });
+      if (response.status !== 201)
+        throw new Error(`registering ${slug}: ${response.status} ${response.text}`);
+    },
+    async stop() {
+      const redis = running.ctx.redis;
+      const keys = await redis.keys(`${redisKeyPrefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await running.stop();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { isSecretReference, type EnvValue } from '../descriptor/service-descriptor';
+
+/**
+ * One setting of a service as `node main.js describe-config` prints it (the platform's `describeConfig`);
+ * the bundle target saves the array as `dist/apps/<svc>/config-schema.json`. A file contract, so the plugin
+ * does not import the platform library.
+ */
+export interface ConfigSettingDescription {
+  name: string;
+  type: string;
+  required: boolean;
+  default?: unknown;
+  secret: boolean;
+  description?: string;
+}
+
+/** The descriptor's env does not satisfy the service's config; the message lists every problem. */
+export class ConfigCheckError extends Error {
+  override readonly name = 'ConfigCheckError';
+}
+
+/** The platform's default graceful-shutdown deadline, used when the config description names none. */
+export const FALLBACK_SHUTDOWN_TIMEOUT_MS = 15_000;
+
+/**
+ * Reads `config-schema.json` written by the bundle target.
+ *
+ * @example
+ * const settings = readConfigSettings('dist/apps/applets/config-schema.json');
+ */
+export function readConfigSettings(file: string): ConfigSettingDescription[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigCheckError(`cannot read the config description ${file}: ${(error as Error).message}`);
+  }
+  if (
+    !Array.isArray(json) ||
+    !json.every((s) => typeof s?.name === 'string' && typeof s?.required === 'boolean')
+  ) {
+    throw new ConfigCheckError(`${file} is not a describe-config array of { name, type, required, secret }`);
+  }
+  return json as ConfigSettingDescription[];
+}
+
+/**
+ * Checks an environment's env against the service's settings, before anything is deployed: every required
+ * setting needs a value or a secret reference, and a setting marked secret must never carry a plain value
+ * (it would sit in git and in Marathon's API). Throws one error listing every problem.
+ *
+ * @example
+ * checkConfig(settings, { LOG_LEVEL: 'info' }, { service: 'applets', environment: 'production' });
+ * // ConfigCheckError: applets is not deployable to production:
+ * //   missing required setting DATABASE_URL (Postgres connection URL): add it to env.production in service.json
+ */
+export function checkConfig(
+  settings: readonly ConfigSettingDescription[],
+  env: Readonly<Record<string, EnvValue>>,
+  { service, environment }: { service: string; environment: string },
+): void {
+  const problems: string[] = [];
+  for (const setting of settings) {
+    const value = env[setting.name];
+    const what = setting.description ? `${setting.name} (${setting.description})` : setting.name;
+    if (value === undefined && setting.required) {
+      const hint = setting.secret ? ` as {"secret": "${setting.name.toLowerCase()}"}` : '';
+      problems.push(`missing required setting ${what}: add it to env.${environment} in service.json${hint}`);
+    } else if (value !== undefined && setting.secret && !isSecretReference(value)) {
+      problems.push(`secret setting ${setting.name} has a plain value: use {"secret": "..."} instead`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigCheckError(
+      `${service} is not deployable to ${environment}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+  }
+}
+
+/**
+ * The graceful-shutdown deadline a task gets: the env's `SHUTDOWN_TIMEOUT_MS` if set, else the setting's
+ * default from the config description, else 15 s.
+ *
+ * @example
+ * shutdownTimeoutMs([{ name: 'SHUTDOWN_TIMEOUT_MS', type: 'number', required: false, default: 20000, secret: false }], {});
+ * // 20000
+ */
+export function shutdownTimeoutMs(
+  settings: readonly ConfigSettingDescription[] | undefined,
+  env: Readonly<Record<string, EnvValue>>,
+): number {
+  const fromEnv = env.SHUTDOWN_TIMEOUT_MS;
+  if (typeof fromEnv === 'string' && /^\d+$/.test(fromEnv)) return Number(fromEnv);
+  const fromSchema = settings?.find((s) => s.name === 'SHUTDOWN_TIMEOUT_MS')?.default;
+  return typeof fromSchema === 'number' ? fromSchema : FALLBACK_SHUTDOWN_TIMEOUT_MS;
+}

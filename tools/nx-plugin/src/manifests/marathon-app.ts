@@ -1,0 +1,143 @@
+import { shutdownTimeoutMs } from '../config/config-settings';
+import {
+  resolveEnv,
+  resolveHealthPaths,
+  resolveResources,
+  resolveUpgradePolicy,
+  DESCRIPTOR_DEFAULTS,
+  type ServiceDescriptor,
+  type UpgradePolicy,
+} from '../descriptor/service-descriptor';
+import { deployLabels, type DeployContext } from './deploy-context';
+import { toMesosEnv, type MesosEnvValue } from './mesos-env';
+
+/** The name of the port mapping of a process that listens (what readiness checks and load balancers use). */
+export const HTTP_PORT_NAME = 'http';
+
+/** Seconds a task gets beyond its own shutdown deadline before Mesos sends SIGKILL. */
+export const KILL_GRACE_MARGIN_SECONDS = 5;
+
+/** The subset of Marathon's AppDefinition (v1.5+ networking) that ITTD generates. */
+export interface MarathonApp {
+  id: string;
+  instances: number;
+  cpus: number;
+  mem: number;
+  disk: number;
+  args: string[];
+  container: {
+    type: 'DOCKER';
+    docker: { image: string; forcePullImage: boolean };
+    portMappings?: { containerPort: number; hostPort: number; name: string; protocol: 'tcp' }[];
+  };
+  networks: { mode: 'container/bridge' }[];
+  env: Record<string, MesosEnvValue>;
+  secrets?: Record<string, { source: string }>;
+  healthChecks?: {
+    protocol: 'MESOS_HTTP';
+    path: string;
+    portIndex: number;
+    gracePeriodSeconds: number;
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    maxConsecutiveFailures: number;
+    delaySeconds: number;
+  }[];
+  readinessChecks?: {
+    name: string;
+    protocol: 'HTTP';
+    path: string;
+    portName: string;
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    httpStatusCodesForReady: number[];
+    preserveLastResponse: boolean;
+  }[];
+  upgradeStrategy: UpgradePolicy;
+  taskKillGracePeriodSeconds: number;
+  labels: Record<string, string>;
+}
+
+/**
+ * The Marathon app id of one process of a service in one environment.
+ *
+ * @example
+ * marathonAppId('production', 'applets', 'web'); // '/ittd/production/applets/web'
+ */
+export function marathonAppId(environment: string, service: string, process: string): string {
+  return `/ittd/${environment}/${service}/${process}`;
+}
+
+/**
+ * Builds the Marathon app definition of one process of a service (pure: no I/O). Rolling upgrades never take
+ * the fleet down: `minimumHealthCapacity` 1 keeps every old task until a new one passes its readiness check
+ * on the ready path, and `maximumOverCapacity` bounds the extra tasks. Tasks get `taskKillGracePeriodSeconds`
+ * above the platform's shutdown deadline, so SIGKILL never cuts a drain short. Secrets stay references.
+ *
+ * @example
+ * buildMarathonApp(descriptor, 'web', {
+ *   service: 'applets', image: 'ittd/applets:3f2c1d0', environment: 'production', gitSha: '3f2c1d0',
+ * }).id; // '/ittd/production/applets/web'
+ */
+export function buildMarathonApp(
+  descriptor: ServiceDescriptor,
+  process: string,
+  context: DeployContext,
+): MarathonApp {
+  const spec = descriptor.processes[process];
+  if (!spec) {
+    throw new Error(
+      `${context.service} has no process "${process}" (has: ${Object.keys(descriptor.processes).join(', ')})`,
+    );
+  }
+  const env = resolveEnv(descriptor, context.environment);
+  const { livePath, readyPath } = resolveHealthPaths(descriptor);
+  const resources = resolveResources(spec.resources);
+  const mesosEnv = toMesosEnv(context.service, spec.port ? { ...env, PORT: String(spec.port) } : env);
+  const graceSeconds =
+    Math.ceil(shutdownTimeoutMs(context.configSchema, env) / 1000) + KILL_GRACE_MARGIN_SECONDS;
+
+  const app: MarathonApp = {
+    id: marathonAppId(context.environment, context.service, process),
+    instances: spec.instances ?? DESCRIPTOR_DEFAULTS.instances,
+    ...resources,
+    args: spec.args,
+    container: { type: 'DOCKER', docker: { image: context.image, forcePullImage: false } },
+    networks: [{ mode: 'container/bridge' }],
+    env: mesosEnv.env,
+    upgradeStrategy: resolveUpgradePolicy(descriptor, process),
+    taskKillGracePeriodSeconds: graceSeconds,
+    labels: deployLabels(context, process),
+  };
+  if (Object.keys(mesosEnv.secrets).length > 0) app.secrets = mesosEnv.secrets;
+  if (spec.port) {
+    app.container.portMappings = [
+      { containerPort: spec.port, hostPort: 0, name: HTTP_PORT_NAME, protocol: 'tcp' },
+    ];
+    app.healthChecks = [
+      {
+        protocol: 'MESOS_HTTP',
+        path: livePath,
+        portIndex: 0,
+        gracePeriodSeconds: 60,
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        maxConsecutiveFailures: 3,
+        delaySeconds: 5,
+      },
+    ];
+    app.readinessChecks = [
+      {
+        name: 'ready',
+        protocol: 'HTTP',
+        path: readyPath,
+        portName: HTTP_PORT_NAME,
+        intervalSeconds: 5,
+        timeoutSeconds: 3,
+        httpStatusCodesForReady: [200],
+        preserveLastResponse: false,
+      },
+    ];
+  }
+  return app;
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { buildMarathonApp } from '../../src/manifests/marathon-app';
+import { appletsDescriptor, context, notifierDescriptor } from '../support/fixtures';
+import { validateMarathonApp } from '../support/reference-schemas';
+
+describe('buildMarathonApp', () => {
+  it("builds applets' real processes as valid Marathon apps", () => {
+    const descriptor = appletsDescriptor();
+    for (const process of Object.keys(descriptor.processes)) {
+      const app = buildMarathonApp(descriptor, process, context('applets'));
+      expect(validateMarathonApp(app)).toEqual([]);
+    }
+  });
+
+  it('builds every process of a multi-process service as a valid Marathon app', () => {
+    for (const environment of ['production', 'staging']) {
+      for (const process of ['web', 'worker']) {
+        const app = buildMarathonApp(notifierDescriptor, process, context('notifier', { environment }));
+        expect(validateMarathonApp(app)).toEqual([]);
+      }
+    }
+  });
+
+  it('runs the exact image with the process args, Marathon 1.5 networking, health on the live path', () => {
+    const app = buildMarathonApp(notifierDescriptor, 'web', context('notifier'));
+    expect(app.id).toBe('/ittd/production/notifier/web');
+    expect(app.container.docker.image).toBe('registry.example.com/ittd/notifier:0123abc');
+    expect(app.args).toEqual(['serve']);
+    expect(app.networks).toEqual([{ mode: 'container/bridge' }]);
+    expect(app.container.portMappings).toEqual([
+      { containerPort: 8080, hostPort: 0, name: 'http', protocol: 'tcp' },
+    ]);
+    expect(app.healthChecks?.[0]).toMatchObject({
+      protocol: 'MESOS_HTTP',
+      path: '/internal/live',
+      portIndex: 0,
+    });
+    expect(app.readinessChecks?.[0]).toMatchObject({
+      protocol: 'HTTP',
+      path: '/internal/ready',
+      portName: 'http',
+    });
+    const [readiness] = app.readinessChecks ?? [];
+    expect(readiness.timeoutSeconds).toBeLessThan(readiness.intervalSeconds);
+    expect({ cpus: app.cpus, mem: app.mem, disk: app.disk, instances: app.instances }).toEqual({
+      cpus: 1,
+      mem: 512,
+      disk: 64,
+      instances: 4,
+    });
+    expect(app.labels).toMatchObject({ 'ittd.service': 'notifier', 'ittd.git-sha': '0123abc' });
+  });
+
+  it('keeps secrets as references and declares their source', () => {
+    const app = buildMarathonApp(notifierDescriptor, 'web', context('notifier'));
+    expect(app.env).toMatchObject({
+      PORT: '8080',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: { secret: 'database_url' },
+      PARTNER_SIGNING_KEY: { secret: 'partner_signing_key' },
+    });
+    expect(app.secrets).toEqual({
+      database_url: { source: 'notifier/database_url' },
+      partner_signing_key: { source: 'notifier/partner_signing_key' },
+    });
+    expect(
+      JSON.stringify(
+        buildMarathonApp(notifierDescriptor, 'web', context('notifier', { environment: 'staging' })),
+      ),
+    ).not.toContain('"secrets"');
+  });
+
+  it('never takes the fleet down: full health capacity, bounded over-capacity, per process override', () => {
+    expect(buildMarathonApp(notifierDescriptor, 'web', context('notifier')).upgradeStrategy).toEqual({
+      minimumHealthCapacity: 1,
+      maximumOverCapacity: 0.25,
+    });
+    expect(buildMarathonApp(notifierDescriptor, 'worker', context('notifier')).upgradeStrategy).toEqual({
+      minimumHealthCapacity: 1,
+      maximumOverCapacity: 0.5,
+    });
+    const applets = buildMarathonApp(appletsDescriptor(), 'web', context('applets'));
+    expect(applets.upgradeStrategy.minimumHealthCapacity).toBe(1);
+    expect(applets.upgradeStrategy.maximumOverCapacity).toBeGreaterThan(0);
+  });
+
+  it('gives tasks more time than the shutdown deadline: env, then config default, then 15 s', () => {
+    // notifier sets SHUTDOWN_TIMEOUT_MS=30000 in production
+    expect(buildMarathonApp(notifierDescriptor, 'web', context('notifier')).taskKillGracePeriodSeconds).toBe(
+      35,
+    );
+    const fromSchema = context('notifier', {
+      environment: 'staging',
+      configSchema: [
+        { name: 'SHUTDOWN_TIMEOUT_MS', type: 'number', required: false, default: 21_500, secret: false },
+      ],
+    });
+    expect(buildMarathonApp(notifierDescriptor, 'web', fromSchema).taskKillGracePeriodSeconds).toBe(27);
+    const fallback = context('notifier', { environment: 'staging', configSchema: undefined });
+    expect(buildMarathonApp(notifierDescriptor, 'web', fallback).taskKillGracePeriodSeconds).toBe(20);
+  });
+
+  it('gives a process without a port no health or readiness checks', () => {
+    const app = buildMarathonApp(notifierDescriptor, 'worker', context('notifier'));
+    expect(app.args).toEqual(['worker', '--queue', 'notifications']);
+    expect(app.healthChecks).toBeUndefined();
+    expect(app.readinessChecks).toBeUndefined();
+    expect(app.env.PORT).toBeUndefined();
+  });
+
+  it('names the processes when asked for an unknown one', () => {
+    expect(() => buildMarathonApp(notifierDescriptor, 'cron', context('notifier'))).toThrow(
+      'notifier has no process "cron" (has: web, worker)',
+    );
+  });
+
+  it('the validator is live: broken apps are rejected', () => {
+    const app = buildMarathonApp(notifierDescriptor, 'web', context('notifier'));
+    expect(validateMarathonApp({ ...app, id: '/ittd/Production/Notifier' })).not.toEqual([]);
+    expect(validateMarathonApp({ ...app, cmd: 'node main.js serve' })).not.toEqual([]); // cmd and args together
+    expect(validateMarathonApp({ ...app, upgradeStrategy: { minimumHealthCapacity: 1.5 } })).not.toEqual([]);
+    expect(validateMarathonApp({ ...app, env: { DATABASE_URL: { vault: 'x' } } })).not.toEqual([]);
+    expect(validateMarathonApp({ ...app, healthChecks: [{ protocol: 'GRPC' }] })).not.toEqual([]);
+    expect(validateMarathonApp({ ...app, unknownField: true })).not.toEqual([]);
+  });
+});

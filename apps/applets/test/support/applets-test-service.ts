@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startService } from '@ittd/platform';
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { appletsService } from '../../src/applets-service';
 import type { DB } from '../../src/data/database';
@@ -9,6 +10,7 @@ import { createTestDatabase } from './test-database';
 export interface AppletsTestService {
   url: string;
   db: Kysely<DB>;
+  redis: Redis;
   adminToken: string;
   redisKeyPrefix: string;
   /** `fetch` against the service with an optional bearer token and JSON body (or raw JSON text). */
@@ -69,6 +71,7 @@ export async function startAppletsTestService(env: Record<string, string> = {}):
   return {
     url: running.url,
     db: running.ctx.db,
+    redis: running.ctx.redis,
     adminToken,
     redisKeyPrefix,
     request,
@@ -93,9 +96,8 @@ export async function startAppletsTestService(env: Record<string, string> = {}):
         throw new Error(`registering ${slug}: ${response.status} ${response.text}`);
     },
     async stop() {
-      const redis = running.ctx.redis;
-      const keys = await redis.keys(`${redisKeyPrefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      const keys = await running.ctx.redis.keys(`${redisKeyPrefix}*`);
+      if (keys.length > 0) await running.ctx.redis.del(...keys);
       await running.stop();
       await database.drop();
     },

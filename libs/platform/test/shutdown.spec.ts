@@ -1,0 +1,109 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EX_USAGE } from '../src/index';
+import { createTestDatabase, spawnTsx, type SpawnedProcess, type TestDatabase } from '../src/testing';
+import { closedPort, FIXTURE_MAIN } from './support';
+
+/** Whether a TCP connection to the port is refused (resolves within the bounded connect). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', timeout: 500 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function waitUntilRefused(port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await refused(port)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+describe('a service process', () => {
+  let database: TestDatabase;
+  const processes: SpawnedProcess[] = [];
+
+  async function start(
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ proc: SpawnedProcess; port: number }> {
+    const port = await closedPort();
+    const proc = spawnTsx(FIXTURE_MAIN, ['serve'], {
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      PARTNER_TOKEN: 'token',
+      SHUTDOWN_DRAIN_MS: '300',
+      ...extraEnv,
+    });
+    processes.push(proc);
+    await proc.waitForOutput('http server listening', 20_000);
+    return { proc, port };
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('platform_shutdown');
+  });
+
+  afterAll(async () => {
+    for (const proc of processes) if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+    await database?.drop();
+  });
+
+  it('on SIGTERM fails readiness, refuses new connections, finishes the in-flight request and exits 0', async () => {
+    const { proc, port } = await start();
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+
+    let slowAnswered = false;
+    const slow = fetch(`${base}/slow?ms=1500`).finally(() => (slowAnswered = true));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    proc.child.kill('SIGTERM');
+    await proc.waitForOutput('shutdown begins');
+
+    const ready = await fetch(`${base}/health/ready`, { headers: { connection: 'close' } });
+    expect(ready.status).toBe(503);
+    expect(await waitUntilRefused(port, 1000)).toBe(true);
+    expect(slowAnswered).toBe(false);
+
+    const answer = await slow;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('connection')).toBe('close');
+    expect(await answer.json()).toEqual({ waited: 1500 });
+    expect(await proc.exited()).toBe(0);
+    expect(proc.stdout()).toContain('shutdown complete');
+  });
+
+  it('exits 1 at once on a second signal', async () => {
+    const { proc, port } = await start({ SHUTDOWN_DRAIN_MS: '5000' });
+    proc.child.kill('SIGTERM');
+    await proc.waitForOutput('shutdown begins');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited(3000)).toBe(1);
+    expect(await refused(port)).toBe(true);
+  });
+
+  it('runs a named job once: 0 on success, 1 on failure, 64 for an unknown name', async () => {
+    const env = { DATABASE_URL: database.url, PARTNER_TOKEN: 'token' };
+    const [ok, failed, unknown] = [
+      spawnTsx(FIXTURE_MAIN, ['run-job', 'succeed'], env),
+      spawnTsx(FIXTURE_MAIN, ['run-job', 'explode'], env),
+      spawnTsx(FIXTURE_MAIN, ['run-job', 'nope'], env),
+    ];
+    processes.push(ok, failed, unknown);
+    expect(await ok.exited()).toBe(0);
+    expect(ok.stdout()).toContain('job ran');
+    expect(await failed.exited()).toBe(1);
+    expect(failed.stdout()).toContain('job failed on purpose');
+    expect(await unknown.exited()).toBe(EX_USAGE);
+    expect(unknown.stderr()).toContain('unknown job "nope"; known jobs: succeed, explode');
+  });
+});

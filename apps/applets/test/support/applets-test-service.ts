@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { startService } from '@ittd/platform';
+import { createTestDatabase, testRedisUrl, uniqueKeyPrefix } from '@ittd/platform/testing';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { appletsService } from '../../src/applets-service';
 import type { DB } from '../../src/data/database';
-import { createTestDatabase } from './test-database';
 
 /** A running applets service on its own database and Redis key prefix, plus helpers to call it. */
 export interface AppletsTestService {
@@ -35,13 +35,13 @@ export interface AppletsTestService {
  *   afterAll(() => service.stop());
  */
 export async function startAppletsTestService(env: Record<string, string> = {}): Promise<AppletsTestService> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase('applets');
   const adminToken = randomBytes(24).toString('base64url');
-  const redisKeyPrefix = `test:applets:${randomBytes(6).toString('hex')}:`;
+  const redisKeyPrefix = uniqueKeyPrefix('applets');
   const running = await startService(appletsService, {
     env: {
       DATABASE_URL: database.url,
-      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+      REDIS_URL: testRedisUrl(),
       ADMIN_TOKEN: adminToken,
       REDIS_KEY_PREFIX: redisKeyPrefix,
       LOG_LEVEL: 'silent',
@@ -96,6 +96,7 @@ export async function startAppletsTestService(env: Record<string, string> = {}):
         throw new Error(`registering ${slug}: ${response.status} ${response.text}`);
     },
     async stop() {
+      // Few keys per test file (one rate-limit counter per user and minute), so KEYS is fine here.
       const keys = await running.ctx.redis.keys(`${redisKeyPrefix}*`);
       if (keys.length > 0) await running.ctx.redis.del(...keys);
       await running.stop();

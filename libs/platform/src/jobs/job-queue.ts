@@ -1,0 +1,345 @@
+/**
+ * The job queue: producers enqueue typed jobs, workers lease and run them. Redis (ioredis) is the only
+ * dependency; every state change is one Lua script, so a queue is consistent whatever process dies when.
+ *
+ * Guarantees (also in ./README.md):
+ * - At-least-once delivery. A worker takes jobs under a lease (default 30 s, renewed every third of it while
+ *   the handler runs). If the worker dies (SIGKILL, OOM, network cut) the lease expires and the next take by any
+ *   worker puts the job back to ready: it runs again elsewhere. No job is dropped because a process stopped, so
+ *   handlers MUST be idempotent. An expired lease counts as an attempt, so a job that kills its worker every time
+ *   ends in the dead-letter set instead of looping forever.
+ * - Retries: a handler that throws is retried after `min(maxMs, baseMs * 2^(attempt-1))` ms with equal jitter
+ *   (uniform in [cap/2, cap]); after `maxAttempts` attempts (default 10) the job goes to the dead-letter set with
+ *   its payload and the history of every failed attempt, where it can be listed, retried or purged.
+ * - Unique jobs: while a job enqueued with `uniqueKey` waits (ready or delayed), enqueueing the same key is a
+ *   no-op that returns the waiting job's id. The key is freed when a worker starts the job.
+ * - Rate limit (per queue, set on workers): at most `max` job starts in any sliding window of `intervalMs`,
+ *   across all workers of the queue, retries included.
+ * - Ordering: lower priority number first, then FIFO by enqueue order; retries and delayed jobs rejoin by
+ *   their original sequence number.
+ * - Graceful shutdown: see {@link JobWorker.stop}.
+ */
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { assertName, assertPriority, type JobDefinition } from './job-definition';
+import { JobEvents } from './job-events';
+import { JobMetrics, type QueueDepth } from './job-metrics';
+import type { AttemptFailure, JobRecord } from './job-record';
+import { JobWorker, type JobWorkerOptions } from './job-worker';
+import { DEFAULT_JOBS_PREFIX, queueKeys, queueRegistryKey, type QueueKeys } from './queue-keys';
+import { enqueueScript, purgeDeadScript, retryDeadScript } from './queue-scripts';
+
+/** The pino methods the job system uses, so any pino-like logger fits. */
+export interface JobLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Options of {@link JobQueue}. */
+export interface JobQueueOptions {
+  /** Connection for commands; shared with the rest of the service is fine (no blocking commands run on it). */
+  redis: Redis;
+  /** Makes one more connection (workers subscribe to wake-ups on it). Default: `redis.duplicate()`. */
+  createConnection?: () => Redis;
+  /** Key prefix; default `ittd:jobs:`. Tests use one per file. */
+  prefix?: string;
+  /** Where the `jobs_*` Prometheus series go (the service registry). Without it no metrics are kept. */
+  registry?: Registry;
+  logger?: JobLogger;
+}
+
+/** Per-enqueue options. */
+export interface EnqueueOptions {
+  /** Run no sooner than this many ms from now. */
+  delayMs?: number;
+  /** Run no sooner than this time (converted to a delay from the producer's clock). */
+  runAt?: Date;
+  /** While a job with this key waits, enqueueing the same key again is a no-op. */
+  uniqueKey?: string;
+  /** Overrides the job's default priority (-1,000 to 1,000, lower first). */
+  priority?: number;
+}
+
+/** Result of one enqueue: `created` is false when a waiting job with the same unique key was found. */
+export interface EnqueueResult {
+  id: string;
+  created: boolean;
+}
+
+/** A payload refused by its job's schema at enqueue time; nothing of the call was enqueued. */
+export class JobPayloadError extends Error {
+  constructor(
+    readonly job: string,
+    readonly index: number | null,
+    readonly issues: z.core.$ZodIssue[],
+  ) {
+    const where = index === null ? '' : ` (item ${index})`;
+    super(`invalid payload for job "${job}"${where}: ${z.prettifyError(new z.ZodError(issues))}`);
+    this.name = 'JobPayloadError';
+  }
+}
+
+/** A dead-lettered job as listed by {@link JobQueue.listDead}. */
+export interface DeadJob {
+  id: string;
+  name: string;
+  payload: unknown;
+  attempts: number;
+  failures: AttemptFailure[];
+  deadAt: Date;
+  enqueuedAt: Date;
+}
+
+/** The record of a job up to its payload (`{..."d":`), and the values the enqueue script needs beside it. */
+function recordHeader(
+  job: JobDefinition,
+  options: EnqueueOptions,
+  now: number,
+): { prefix: string; priority: number; delayMs: number; uniqueKey: string } {
+  const priority = options.priority ?? job.priority;
+  assertPriority(priority);
+  const delayMs = Math.max(
+    0,
+    Math.round(options.runAt ? options.runAt.getTime() - now : (options.delayMs ?? 0)),
+  );
+  if (!Number.isFinite(delayMs)) throw new Error(`invalid delay or runAt for job "${job.name}"`);
+  const uniqueKey = options.uniqueKey ?? '';
+  if (uniqueKey.includes('\n')) throw new Error(`uniqueKey of job "${job.name}" must not contain a newline`);
+  const unique = options.uniqueKey === undefined ? '' : `"u":${JSON.stringify(uniqueKey)},`;
+  // Same fields and order as JobRecord; the payload ("d") comes last so it can be appended.
+  const prefix = `{"n":${JSON.stringify(job.name)},"p":${priority},"m":${job.maxAttempts},${unique}"t":${now},"r":${now + delayMs},"d":`;
+  return { prefix, priority, delayMs, uniqueKey };
+}
+
+/** Jobs per enqueue script call: large enough to amortise the round trip, small enough not to block Redis. */
+const ENQUEUE_CHUNK = 1000;
+/** Dead jobs handled per script call by retry/purge "all". */
+const DEAD_CHUNK = 1000;
+
+/**
+ * Producer and admin side of the job system, and the factory of workers. One per service; queues are named
+ * by the job definitions.
+ *
+ * @example
+ * const jobs = new JobQueue({ redis, registry: metrics, logger });
+ * await jobs.enqueue(pollTrigger, { appletId: 'a1', partner: 'acme' }, { uniqueKey: 'poll:a1' });
+ * const worker = jobs.createWorker({ jobs: [pollTrigger], concurrency: 50 });
+ * await worker.start(); // lifecycle component: stop() drains and hands back
+ */
+export class JobQueue {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly events = new JobEvents();
+  readonly metrics: JobMetrics | undefined;
+  readonly logger: JobLogger | undefined;
+  readonly createConnection: () => Redis;
+  private readonly keysByQueue = new Map<string, QueueKeys>();
+  private readonly registeredQueues = new Set<string>();
+
+  constructor(options: JobQueueOptions) {
+    this.redis = options.redis;
+    this.prefix = options.prefix ?? DEFAULT_JOBS_PREFIX;
+    this.logger = options.logger;
+    this.createConnection = options.createConnection ?? (() => options.redis.duplicate());
+    this.metrics = options.registry ? JobMetrics.for(options.registry) : undefined;
+    this.metrics?.addDepthSource(() => this.stats([...this.registeredQueues]));
+  }
+
+  /** Keys of `queue` (cached). */
+  keys(queue: string): QueueKeys {
+    let keys = this.keysByQueue.get(queue);
+    if (!keys) {
+      assertName('queue', queue);
+      keys = queueKeys(this.prefix, queue);
+      this.keysByQueue.set(queue, keys);
+    }
+    return keys;
+  }
+
+  /**
+   * Validates `payload` with the job's schema and enqueues it. Throws {@link JobPayloadError} on a bad payload.
+   *
+   * @example
+   * await jobs.enqueue(sendDigest, { userId: 'u1' }, { runAt: tomorrow9am, uniqueKey: 'digest:u1' });
+   */
+  async enqueue<S extends z.ZodType>(
+    job: JobDefinition<S>,
+    payload: z.input<S>,
+    options: EnqueueOptions = {},
+  ): Promise<EnqueueResult> {
+    const [result] = await this.enqueueMany(job, [payload], options);
+    return result;
+  }
+
+  /**
+   * Validates every payload first (one bad payload refuses the whole call), then enqueues them in chunks of
+   * 1,000 per round trip, in order. Options may be one object for all or a function of the payload and index.
+   *
+   * @example
+   * await jobs.enqueueMany(pollTrigger, applets.map((a) => ({ appletId: a.id, partner: 'acme' })),
+   *   (payload) => ({ uniqueKey: `poll:${payload.appletId}` }));
+   */
+  async enqueueMany<S extends z.ZodType>(
+    job: JobDefinition<S>,
+    payloads: readonly z.input<S>[],
+    options: EnqueueOptions | ((payload: z.input<S>, index: number) => EnqueueOptions) = {},
+  ): Promise<EnqueueResult[]> {
+    if (payloads.length === 0) return [];
+    const now = Date.now();
+    const lines: string[] = [];
+    const sharedOptions = typeof options === 'function' ? null : options;
+    // With shared options every record has the same header, so it is built once (half the cost of JSON.stringify).
+    const sharedHeader = sharedOptions ? recordHeader(job, sharedOptions, now) : null;
+    payloads.forEach((payload, index) => {
+      const checked = job.schema.safeParse(payload);
+      if (!checked.success) {
+        throw new JobPayloadError(job.name, payloads.length > 1 ? index : null, checked.error.issues);
+      }
+      const { prefix, priority, delayMs, uniqueKey } =
+        sharedHeader ??
+        recordHeader(job, (options as (p: z.input<S>, i: number) => EnqueueOptions)(payload, index), now);
+      const body = JSON.stringify(payload);
+      if (body === undefined) throw new Error(`payload of job "${job.name}" is not JSON-serialisable`);
+      lines.push(uniqueKey, String(priority), String(delayMs), `${prefix}${body}}`);
+    });
+    const keys = this.keys(job.queue);
+    await this.registerQueue(job.queue);
+    const calls: Promise<unknown>[] = [];
+    for (let start = 0; start < lines.length; start += ENQUEUE_CHUNK * 4) {
+      const chunk = lines.slice(start, start + ENQUEUE_CHUNK * 4);
+      calls.push(
+        enqueueScript.run(this.redis, keys.all, [keys.wakeChannel, chunk.length / 4, chunk.join('\n')]),
+      );
+    }
+    const results: EnqueueResult[] = [];
+    for (const reply of (await Promise.all(calls)) as (string | number)[][]) {
+      for (let i = 0; i < reply.length; i += 2)
+        results.push({ id: String(reply[i]), created: reply[i + 1] === 1 });
+    }
+    const created = results.filter((r) => r.created).length;
+    if (created > 0) this.metrics?.enqueued.labels(job.queue, job.name).inc(created);
+    if (this.events.listenerCount('enqueued') > 0) {
+      for (const r of results) this.events.emit('enqueued', { queue: job.queue, name: job.name, ...r });
+    }
+    return results;
+  }
+
+  /** Queue names any producer of this prefix has used. */
+  async listQueues(): Promise<string[]> {
+    return (await this.redis.smembers(queueRegistryKey(this.prefix))).sort();
+  }
+
+  /** Depth of each queue (default: every known queue) by state. */
+  async stats(queues?: readonly string[]): Promise<Record<string, QueueDepth>> {
+    const names = queues ?? (await this.listQueues());
+    const pipeline = this.redis.pipeline();
+    for (const queue of names) {
+      const keys = this.keys(queue);
+      pipeline.zcard(keys.ready).zcard(keys.delayed).zcard(keys.leases).zcard(keys.dead);
+    }
+    const replies = names.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    const count = (i: number): number => {
+      const [error, value] = replies[i];
+      if (error) throw error;
+      return Number(value);
+    };
+    const stats: Record<string, QueueDepth> = {};
+    names.forEach((queue, q) => {
+      stats[queue] = {
+        ready: count(q * 4),
+        delayed: count(q * 4 + 1),
+        leased: count(q * 4 + 2),
+        dead: count(q * 4 + 3),
+      };
+    });
+    return stats;
+  }
+
+  /** Dead-lettered jobs of `queue`, oldest first, with payload and attempt history. */
+  async listDead(
+    queue: string,
+    { offset = 0, limit = 50 }: { offset?: number; limit?: number } = {},
+  ): Promise<DeadJob[]> {
+    const keys = this.keys(queue);
+    const entries = await this.redis.zrange(keys.dead, offset, offset + limit - 1, 'WITHSCORES');
+    const ids = entries.filter((_, i) => i % 2 === 0);
+    if (ids.length === 0) return [];
+    const [records, attempts, histories] = await Promise.all([
+      this.redis.hmget(keys.jobs, ...ids),
+      this.redis.hmget(keys.attempts, ...ids),
+      this.redis.hmget(keys.history, ...ids),
+    ]);
+    return ids.flatMap((id, i) => {
+      const raw = records[i];
+      if (raw === null) return [];
+      const record = JSON.parse(raw) as JobRecord;
+      return [
+        {
+          id,
+          name: record.n,
+          payload: record.d,
+          attempts: Number(attempts[i] ?? 0),
+          failures: histories[i] ? (JSON.parse(histories[i]) as AttemptFailure[]) : [],
+          deadAt: new Date(Number(entries[i * 2 + 1])),
+          enqueuedAt: new Date(record.t),
+        },
+      ];
+    });
+  }
+
+  /** Puts dead jobs (given ids, or all) back to ready with attempts reset. Returns how many moved. */
+  async retryDead(queue: string, ids: readonly string[] | 'all'): Promise<number> {
+    const keys = this.keys(queue);
+    if (ids !== 'all') {
+      return ids.length === 0
+        ? 0
+        : Number(await retryDeadScript.run(this.redis, keys.all, [keys.wakeChannel, 0, ...ids]));
+    }
+    return this.drainDead(keys, () =>
+      retryDeadScript.run(this.redis, keys.all, [keys.wakeChannel, DEAD_CHUNK]),
+    );
+  }
+
+  /** Deletes dead jobs (given ids, or all) with their payload and history. Returns how many were deleted. */
+  async purgeDead(queue: string, ids: readonly string[] | 'all'): Promise<number> {
+    const keys = this.keys(queue);
+    if (ids !== 'all') {
+      return ids.length === 0 ? 0 : Number(await purgeDeadScript.run(this.redis, keys.all, [0, ...ids]));
+    }
+    return this.drainDead(keys, () => purgeDeadScript.run(this.redis, keys.all, [DEAD_CHUNK]));
+  }
+
+  /**
+   * Creates a worker for these job definitions (grouped by their queues). It is a lifecycle component:
+   * `start()` begins taking jobs, `stop()` drains.
+   */
+  createWorker(options: JobWorkerOptions): JobWorker {
+    return new JobWorker(this, options);
+  }
+
+  private async drainDead(keys: QueueKeys, step: () => Promise<unknown>): Promise<number> {
+    const rounds = Math.ceil((await this.redis.zcard(keys.dead)) / DEAD_CHUNK) + 1;
+    let total = 0;
+    for (let round = 0; round < rounds; round++) {
+      const moved = Number(await step());
+      total += moved;
+      if (moved < DEAD_CHUNK) break;
+    }
+    return total;
+  }
+
+  private async registerQueue(queue: string): Promise<void> {
+    if (this.registeredQueues.has(queue)) return;
+    await this.redis.sadd(queueRegistryKey(this.prefix), queue);
+    this.registeredQueues.add(queue);
+  }
+
+  /** Records that this process uses `queue` (workers call it), for the depth gauge and `stats()`. */
+  async useQueue(queue: string): Promise<void> {
+    this.keys(queue);
+    await this.registerQueue(queue);
+  }
+}

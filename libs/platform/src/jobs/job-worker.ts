@@ -1,0 +1,516 @@
+import type { Redis } from 'ioredis';
+import type { Counter, Histogram } from 'prom-client';
+import { retryDelayMs, type JobDefinition } from './job-definition';
+import { errorText, type JobRecord } from './job-record';
+import type { JobQueue } from './job-queue';
+import type { QueueKeys } from './queue-keys';
+import { ackScript, extendScript, releaseScript, takeScript } from './queue-scripts';
+
+/** At most `max` job starts in any sliding window of `intervalMs`, across every worker of the queue. */
+export interface RateLimit {
+  max: number;
+  intervalMs: number;
+}
+
+/** Options of a worker; every field but `jobs` has a default. */
+export interface JobWorkerOptions {
+  /** Jobs this worker runs; it takes from every queue they name. */
+  jobs: readonly JobDefinition[];
+  /** Handlers running at once in this process, across its queues. Default 10. */
+  concurrency?: number;
+  /** Most jobs taken per round trip. Default `min(concurrency, 100)`. */
+  batchSize?: number;
+  /** Lease length in ms; renewed every third of it while a handler runs. Default 30,000. */
+  leaseMs?: number;
+  /** How long `stop()` lets in-flight jobs finish before aborting and handing them back. Default 10,000. */
+  shutdownTimeoutMs?: number;
+  /** Longest idle wait without a wake-up message (safety net for lost pub/sub messages). Default 5,000. */
+  pollIntervalMs?: number;
+  /** Rate limits by queue name; every worker of a queue must use the same. */
+  rateLimits?: Readonly<Record<string, RateLimit>>;
+  /** Lifecycle component name. Default `jobs-worker`. */
+  name?: string;
+}
+
+interface Resolved {
+  concurrency: number;
+  batchSize: number;
+  leaseMs: number;
+  shutdownTimeoutMs: number;
+  pollIntervalMs: number;
+}
+
+interface QueueState {
+  readonly keys: QueueKeys;
+  readonly rate: RateLimit | undefined;
+  wakeSeq: number;
+  wake: (() => void) | null;
+  /** Ids of completed jobs waiting for the next batched ack. */
+  completed: string[];
+  /** Failed attempts waiting for the next batched ack, 5 values each (see ackScript). */
+  failures: (string | number)[];
+  flushScheduled: boolean;
+  flushing: Promise<void> | null;
+}
+
+interface Running {
+  readonly queue: QueueState;
+  readonly id: string;
+  readonly attempt: number;
+  readonly controller: AbortController;
+  /** Handed back on shutdown: its outcome must not be acked (the attempt number is reused by the next run). */
+  released: boolean;
+}
+
+interface SeriesSet {
+  started: ReturnType<Counter['labels']>;
+  completed: ReturnType<Counter['labels']>;
+  failed: ReturnType<Counter['labels']>;
+  retried: ReturnType<Counter['labels']>;
+  dead: ReturnType<Counter['labels']>;
+  run: ReturnType<Histogram['labels']>;
+  wait: ReturnType<Histogram['labels']>;
+}
+
+const DEFAULT_BACKOFF = { baseMs: 1000, maxMs: 600_000 };
+/** Completed jobs per ack script call (one packed argument). */
+const ACK_CHUNK = 2000;
+/** Failed attempts per ack script call (5 arguments each). */
+const FAILURE_CHUNK = 200;
+
+function pendingAcks(q: QueueState): number {
+  return q.completed.length + q.failures.length / 5;
+}
+
+function positive(label: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${label} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * Runs jobs from Redis. Idle workers wait on a pub/sub wake-up (dedicated connection), not a poll, so a job
+ * starts within a round trip of its enqueue. Each round trip takes up to `batchSize` jobs under lease; outcomes
+ * are acked in batches once per event-loop turn. A lifecycle component (`start()` / `stop()`).
+ *
+ * @example
+ * const worker = jobs.createWorker({ jobs: [pollTrigger], concurrency: 50, rateLimits: { 'partner-acme': { max: 10, intervalMs: 1000 } } });
+ * await worker.start();
+ * process.on('SIGTERM', () => void worker.stop());
+ */
+export class JobWorker {
+  readonly name: string;
+  private readonly options: Resolved;
+  private readonly definitions = new Map<string, JobDefinition>();
+  private readonly queues = new Map<string, QueueState>();
+  private readonly running = new Map<string, Running>();
+  private readonly series = new Map<string, SeriesSet>();
+  private slotWaiters: (() => void)[] = [];
+  private subscriber: Redis | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private loops: Promise<void>[] = [];
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private stopped: Promise<void> | null = null;
+  /** Acks are retried until this time; set to a few seconds after the drain on shutdown. */
+  private flushDeadline = Infinity;
+
+  constructor(
+    private readonly queue: JobQueue,
+    options: JobWorkerOptions,
+  ) {
+    this.name = options.name ?? 'jobs-worker';
+    const concurrency = positive('concurrency', options.concurrency ?? 10);
+    this.options = {
+      concurrency,
+      batchSize: positive('batchSize', options.batchSize ?? Math.min(concurrency, 100)),
+      leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
+      shutdownTimeoutMs: Math.max(0, options.shutdownTimeoutMs ?? 10_000),
+      pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs ?? 5000),
+    };
+    if (options.jobs.length === 0) throw new Error('a worker needs at least one job definition');
+    for (const job of options.jobs) {
+      if (this.definitions.has(job.name)) throw new Error(`job "${job.name}" is given twice`);
+      this.definitions.set(job.name, job);
+      if (!this.queues.has(job.queue)) {
+        const rate = options.rateLimits?.[job.queue];
+        if (rate) {
+          positive(`rateLimits.${job.queue}.max`, rate.max);
+          positive(`rateLimits.${job.queue}.intervalMs`, rate.intervalMs);
+        }
+        this.queues.set(job.queue, {
+          keys: queue.keys(job.queue),
+          rate,
+          wakeSeq: 0,
+          wake: null,
+          completed: [],
+          failures: [],
+          flushScheduled: false,
+          flushing: null,
+        });
+      }
+    }
+  }
+
+  /** Jobs running now in this process. */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Subscribes to wake-ups and starts one take loop per queue. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`worker ${this.name} was already started`);
+    this.state = 'running';
+    for (const name of this.queues.keys()) await this.queue.useQueue(name);
+    const byChannel = new Map([...this.queues.values()].map((q) => [q.keys.wakeChannel, q]));
+    const subscriber = this.queue.createConnection();
+    this.subscriber = subscriber;
+    subscriber.on('message', (channel: string) => {
+      const q = byChannel.get(channel);
+      if (q) this.wake(q);
+    });
+    // After a reconnect (ioredis re-subscribes by itself), wake every loop: messages sent meanwhile were lost.
+    subscriber.on('ready', () => this.queues.forEach((q) => this.wake(q)));
+    subscriber.on('error', (error: Error) => this.reportError(null, error));
+    await subscriber.subscribe(...byChannel.keys());
+    const beat = Math.max(100, Math.floor(this.options.leaseMs / 3));
+    this.heartbeat = setInterval(() => void this.extendLeases(), beat);
+    this.loops = [...this.queues.values()].map((q) => this.loop(q));
+  }
+
+  /**
+   * Graceful shutdown: stops taking jobs, lets in-flight jobs finish for up to `shutdownTimeoutMs`, then aborts
+   * the rest (their `signal`) and hands them back to the queue at once (no wait for the lease; the attempt is
+   * not counted). Outcomes are flushed before it resolves. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    if (this.state === 'new') {
+      this.state = 'stopped';
+      return Promise.resolve();
+    }
+    this.stopped ??= this.drain();
+    return this.stopped;
+  }
+
+  private async drain(): Promise<void> {
+    this.state = 'stopping';
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    this.queues.forEach((q) => this.wake(q));
+    this.notifySlot();
+    await Promise.race([Promise.all(this.loops), delay(Math.max(0, deadline - Date.now()))]);
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.slotWaiters.push(resolve)),
+        delay(deadline - Date.now()),
+      ]);
+    }
+    if (this.running.size > 0) await this.handBack([...this.running.values()]);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.flushDeadline = Date.now() + 5000;
+    await Promise.all([...this.queues.values()].map((q) => this.flushNow(q)));
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+    this.state = 'stopped';
+  }
+
+  private async handBack(jobs: Running[]): Promise<void> {
+    for (const job of jobs) {
+      job.released = true;
+      this.running.delete(job.id + '@' + job.queue.keys.queue);
+      job.controller.abort(new Error('worker shutting down: job handed back to the queue'));
+    }
+    for (const q of this.queues.values()) {
+      const mine = jobs.filter((job) => job.queue === q);
+      if (mine.length === 0) continue;
+      const args = mine.flatMap((job) => [job.id, job.attempt]);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          const count = Number(
+            await releaseScript.run(this.queue.redis, q.keys.all, [q.keys.wakeChannel, ...args]),
+          );
+          this.queue.events.emit('released', { queue: q.keys.queue, count });
+          this.queue.logger?.info({ queue: q.keys.queue, count }, 'in-flight jobs handed back on shutdown');
+          break;
+        } catch (error) {
+          // If Redis stays unreachable, the leases expire and the jobs run again anyway.
+          this.reportError(q, error);
+          await delay(200);
+        }
+      }
+    }
+  }
+
+  private async loop(q: QueueState): Promise<void> {
+    let errors = 0;
+    while (this.state === 'running') {
+      const free = this.options.concurrency - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        continue;
+      }
+      const seq = q.wakeSeq;
+      let taken: TakeResult;
+      try {
+        taken = await this.take(q, Math.min(free, this.options.batchSize));
+        errors = 0;
+      } catch (error) {
+        this.reportError(q, error);
+        await this.idle(q, Math.min(5000, 50 * 2 ** errors++));
+        continue;
+      }
+      if (this.state !== 'running') {
+        const handedBack = taken.jobs.map((job) => this.track(q, job.id, job.attempt));
+        if (handedBack.length > 0) await this.handBack(handedBack);
+        break;
+      }
+      for (const job of taken.jobs) void this.execute(q, job);
+      if (taken.jobs.length === 0 && q.wakeSeq === seq) {
+        await this.idle(
+          q,
+          taken.nextDueMs >= 0
+            ? Math.min(taken.nextDueMs, this.options.pollIntervalMs)
+            : this.options.pollIntervalMs,
+        );
+      }
+    }
+  }
+
+  private async take(q: QueueState, max: number): Promise<TakeResult> {
+    const reply = (await takeScript.run(this.queue.redis, q.keys.all, [
+      max,
+      this.options.leaseMs,
+      q.rate?.max ?? 0,
+      q.rate?.intervalMs ?? 0,
+    ])) as (string | number)[];
+    const reclaimed = Number(reply[1]);
+    for (let i = 2; i < 2 + reclaimed * 2; i += 2) {
+      const name = String(reply[i]);
+      const dead = reply[i + 1] === 1;
+      this.queue.metrics?.leaseExpired.labels(q.keys.queue, name).inc();
+      if (dead) this.queue.metrics?.dead.labels(q.keys.queue, name).inc();
+      this.queue.events.emit('leaseExpired', { queue: q.keys.queue, name, dead });
+    }
+    const jobs: TakenJob[] = [];
+    for (let i = 2 + reclaimed * 2; i < reply.length; i += 3) {
+      jobs.push({ id: String(reply[i]), attempt: Number(reply[i + 1]), raw: String(reply[i + 2]) });
+    }
+    return { nextDueMs: Number(reply[0]), jobs };
+  }
+
+  private track(q: QueueState, id: string, attempt: number): Running {
+    const job: Running = { queue: q, id, attempt, controller: new AbortController(), released: false };
+    this.running.set(id + '@' + q.keys.queue, job);
+    return job;
+  }
+
+  private async execute(q: QueueState, taken: TakenJob): Promise<void> {
+    const run = this.track(q, taken.id, taken.attempt);
+    const queueName = q.keys.queue;
+    const record = JSON.parse(taken.raw) as JobRecord;
+    const definition = this.definitions.get(record.n);
+    const series = this.seriesFor(queueName, record.n);
+    const startedAt = performance.now();
+    series?.started.inc();
+    series?.wait.observe(Math.max(0, Date.now() - record.r) / 1000);
+    if (this.queue.events.listenerCount('started') > 0) {
+      this.queue.events.emit('started', {
+        queue: queueName,
+        id: taken.id,
+        name: record.n,
+        attempt: taken.attempt,
+        waitMs: Math.max(0, Date.now() - record.r),
+      });
+    }
+    let permanent = false;
+    try {
+      if (!definition) throw new Error(`no handler for job "${record.n}" on worker ${this.name}`);
+      const parsed = definition.schema.safeParse(record.d);
+      if (!parsed.success) {
+        permanent = true;
+        throw new Error(
+          `stored payload no longer matches the schema of "${record.n}": ${parsed.error.message}`,
+        );
+      }
+      await definition.handler(parsed.data, {
+        id: taken.id,
+        name: record.n,
+        queue: queueName,
+        attempt: taken.attempt,
+        maxAttempts: record.m,
+        signal: run.controller.signal,
+      });
+      const seconds = (performance.now() - startedAt) / 1000;
+      series?.run.observe(seconds);
+      series?.completed.inc();
+      this.settle(run, taken.id);
+      if (this.queue.events.listenerCount('completed') > 0) {
+        this.queue.events.emit('completed', {
+          queue: queueName,
+          id: taken.id,
+          name: record.n,
+          attempt: taken.attempt,
+          durationMs: seconds * 1000,
+        });
+      }
+    } catch (error) {
+      series?.run.observe((performance.now() - startedAt) / 1000);
+      series?.failed.inc();
+      const text = errorText(error);
+      const last = permanent || taken.attempt >= record.m;
+      const retryInMs = last ? null : retryDelayMs(taken.attempt, definition?.backoff ?? DEFAULT_BACKOFF);
+      const entry = JSON.stringify({ attempt: taken.attempt, at: Date.now(), error: text });
+      this.settle(run, [last ? 'd' : 'r', taken.id, taken.attempt, retryInMs ?? 0, entry]);
+      const event = { queue: queueName, id: taken.id, name: record.n, attempt: taken.attempt, error: text };
+      this.queue.events.emit('failed', { ...event, retryInMs });
+      if (last) {
+        series?.dead.inc();
+        this.queue.events.emit('dead', event);
+        this.queue.logger?.error(event, 'job dead-lettered after its last attempt');
+      } else {
+        series?.retried.inc();
+        this.queue.logger?.warn({ ...event, retryInMs }, 'job attempt failed; will retry');
+      }
+    } finally {
+      this.running.delete(taken.id + '@' + queueName);
+      this.notifySlot();
+    }
+  }
+
+  /** Queues an outcome for the next batched ack, unless the job was handed back meanwhile. */
+  private settle(run: Running, outcome: string | (string | number)[]): void {
+    if (run.released) return;
+    const q = run.queue;
+    if (typeof outcome === 'string') q.completed.push(outcome);
+    else q.failures.push(...outcome);
+    if (!q.flushScheduled) {
+      q.flushScheduled = true;
+      setImmediate(() => {
+        q.flushScheduled = false;
+        void this.flush(q);
+      });
+    }
+  }
+
+  /** Sends queued acks; one flush at a time per queue, retried until Redis takes them (acks are idempotent). */
+  private flush(q: QueueState): Promise<void> {
+    q.flushing ??= (async () => {
+      let errors = 0;
+      while (pendingAcks(q) > 0 && Date.now() < this.flushDeadline) {
+        const completed = q.completed.slice(0, ACK_CHUNK);
+        const failures = q.failures.slice(0, FAILURE_CHUNK * 5);
+        try {
+          await ackScript.run(this.queue.redis, q.keys.all, [
+            q.keys.wakeChannel,
+            completed.join(','),
+            ...failures,
+          ]);
+          q.completed.splice(0, completed.length);
+          q.failures.splice(0, failures.length);
+          errors = 0;
+        } catch (error) {
+          this.reportError(q, error);
+          await delay(Math.min(2000, 50 * 2 ** errors++));
+        }
+      }
+    })().finally(() => {
+      q.flushing = null;
+    });
+    return q.flushing;
+  }
+
+  private async flushNow(q: QueueState): Promise<void> {
+    while ((q.flushing || pendingAcks(q) > 0) && Date.now() < this.flushDeadline) {
+      await (q.flushing ?? this.flush(q));
+    }
+    if (pendingAcks(q) > 0) {
+      this.queue.logger?.warn(
+        { queue: q.keys.queue, pending: pendingAcks(q) },
+        'could not record job outcomes before exit; their leases will expire and the jobs run again',
+      );
+    }
+  }
+
+  private async extendLeases(): Promise<void> {
+    for (const q of this.queues.values()) {
+      const mine = [...this.running.values()].filter((job) => job.queue === q && !job.released);
+      if (mine.length === 0) continue;
+      try {
+        const lost = (await extendScript.run(this.queue.redis, q.keys.all, [
+          this.options.leaseMs,
+          ...mine.flatMap((job) => [job.id, job.attempt]),
+        ])) as string[];
+        for (const id of lost) {
+          this.running
+            .get(id + '@' + q.keys.queue)
+            ?.controller.abort(new Error('lease lost: another worker may run this job'));
+        }
+      } catch (error) {
+        this.reportError(q, error);
+      }
+    }
+  }
+
+  private wake(q: QueueState): void {
+    q.wakeSeq++;
+    q.wake?.();
+  }
+
+  private notifySlot(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private idle(q: QueueState, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        q.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      q.wake = done;
+    });
+  }
+
+  private seriesFor(queue: string, job: string): SeriesSet | undefined {
+    const metrics = this.queue.metrics;
+    if (!metrics) return undefined;
+    const key = `${queue}\u0000${job}`;
+    let set = this.series.get(key);
+    if (!set) {
+      set = {
+        started: metrics.started.labels(queue, job),
+        completed: metrics.completed.labels(queue, job),
+        failed: metrics.failed.labels(queue, job),
+        retried: metrics.retried.labels(queue, job),
+        dead: metrics.dead.labels(queue, job),
+        run: metrics.runSeconds.labels(queue, job),
+        wait: metrics.waitSeconds.labels(queue, job),
+      };
+      this.series.set(key, set);
+    }
+    return set;
+  }
+
+  private reportError(q: QueueState | null, error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const queue = q?.keys.queue ?? '*';
+    this.queue.logger?.warn({ queue, err: err.message }, 'job worker Redis error; retrying');
+    if (this.queue.events.listenerCount('workerError') > 0)
+      this.queue.events.emit('workerError', { queue, error: err });
+  }
+}
+
+interface TakenJob {
+  id: string;
+  attempt: number;
+  raw: string;
+}
+
+interface TakeResult {
+  nextDueMs: number;
+  jobs: TakenJob[];
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,51 @@
+/**
+ * Redis keys of one queue. Every key carries the hash tag `{queue}` so a queue lives in one Cluster slot and its
+ * Lua scripts stay atomic on Redis Cluster. The order of {@link QueueKeys.all} is the `KEYS` order of every
+ * script in `queue-scripts.ts`.
+ */
+export interface QueueKeys {
+  readonly queue: string;
+  /** Pub/sub channel that wakes idle workers (enqueue, retry, hand-back). */
+  readonly wakeChannel: string;
+  /** `KEYS[1..10]` of every queue script: ready, delayed, leases, jobs, attempts, history, dead, unique, seq, rate. */
+  readonly all: readonly string[];
+  readonly ready: string;
+  readonly delayed: string;
+  readonly leases: string;
+  readonly jobs: string;
+  readonly attempts: string;
+  readonly history: string;
+  readonly dead: string;
+}
+
+/** Default key prefix of the job system; tests use their own to run in parallel. */
+export const DEFAULT_JOBS_PREFIX = 'ittd:jobs:';
+
+/**
+ * Keys of `queue` under `prefix`.
+ *
+ * @example
+ * queueKeys('ittd:jobs:', 'mail').ready; // 'ittd:jobs:{mail}:ready'
+ */
+export function queueKeys(prefix: string, queue: string): QueueKeys {
+  const base = `${prefix}{${queue}}:`;
+  const names = ['ready', 'delayed', 'leases', 'jobs', 'att', 'hist', 'dead', 'uniq', 'seq', 'rate'] as const;
+  const all = names.map((name) => base + name);
+  return {
+    queue,
+    wakeChannel: `${base}wake`,
+    all,
+    ready: all[0],
+    delayed: all[1],
+    leases: all[2],
+    jobs: all[3],
+    attempts: all[4],
+    history: all[5],
+    dead: all[6],
+  };
+}
+
+/** Set of queue names seen by producers, so `stats` and the CLI can list queues without SCAN. */
+export function queueRegistryKey(prefix: string): string {
+  return `${prefix}queues`;
+}

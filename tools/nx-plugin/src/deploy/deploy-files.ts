@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkConfig, ConfigCheckError, readConfigSettings } from '../config/config-settings';
+import { readServiceDescriptor } from '../descriptor/load-descriptor';
+import { resolveEnv, type ServiceDescriptor } from '../descriptor/service-descriptor';
+import type { DeployContext } from '../manifests/deploy-context';
+import { serviceOutputs } from '../service-outputs';
+import { imageReference, readBuiltImage } from './image-reference';
+
+/** Options shared by the marathon and chronos executors. */
+export interface DeployExecutorOptions {
+  /** Which env of service.json the manifests carry. */
+  environment: string;
+  /** Registry prefix for the fallback image reference when docker-build wrote no image.json. */
+  registry?: string;
+}
+
+/** A file to write: path relative to the workspace root, and its JSON content. */
+export interface DeployFile {
+  path: string;
+  content: unknown;
+}
+
+/**
+ * Loads everything a deploy manifest derives from and checks the config before anything is generated:
+ * the descriptor, `config-schema.json` from the bundle, the image just built, the git sha.
+ *
+ * @example
+ * const { descriptor, context } = loadDeployInputs('/repo', 'applets', { environment: 'production' });
+ */
+export function loadDeployInputs(
+  workspaceRoot: string,
+  service: string,
+  options: DeployExecutorOptions,
+): { descriptor: ServiceDescriptor; context: DeployContext } {
+  const out = serviceOutputs(service);
+  const descriptor = readServiceDescriptor(join(workspaceRoot, 'apps', service, 'service.json'));
+  const configFile = join(workspaceRoot, out.bundle, 'config-schema.json');
+  if (!existsSync(configFile)) {
+    throw new ConfigCheckError(
+      `${out.bundle}/config-schema.json is missing: run \`nx bundle ${service}\` first`,
+    );
+  }
+  const configSchema = readConfigSettings(configFile);
+  checkConfig(configSchema, resolveEnv(descriptor, options.environment), {
+    service,
+    environment: options.environment,
+  });
+  const gitSha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspaceRoot, encoding: 'utf8' }).trim();
+  const built = readBuiltImage(join(workspaceRoot, out.docker, 'image.json'));
+  const image = imageReference({ built, service, gitSha, registry: options.registry });
+  return { descriptor, context: { service, image, environment: options.environment, gitSha, configSchema } };
+}

@@ -1,0 +1,99 @@
+import { dirname, join } from 'node:path';
+import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from '@nx/devkit';
+import { readServiceDescriptor } from './descriptor/load-descriptor';
+import { serviceOutputs } from './service-outputs';
+
+/** Options of the plugin entry in nx.json (none yet: every convention is fixed by the platform). */
+export type IttdPluginOptions = Record<string, never>;
+
+/** The file that makes a folder under apps/ a deployable service. */
+export const SERVICE_DESCRIPTOR_GLOB = 'apps/*/service.json';
+
+/** The environment the marathon and chronos targets generate for unless told `--environment=...`. */
+export const DEFAULT_ENVIRONMENT = 'production';
+
+/**
+ * The targets every service gets from its service.json, so no project needs boilerplate:
+ * `bundle` (+ `build` alias) -> `docker-build` -> `marathon` / `chronos`.
+ *
+ * @example
+ * serviceTargets('applets')['docker-build'].dependsOn; // ['bundle']
+ */
+export function serviceTargets(service: string): Record<string, TargetConfiguration> {
+  const out = serviceOutputs(service);
+  const deployTarget = (executor: string, description: string, outputs: string[]): TargetConfiguration => ({
+    executor,
+    dependsOn: ['docker-build'],
+    // Not cached: cheap, and they read the git sha and the last image built.
+    cache: false,
+    options: { environment: DEFAULT_ENVIRONMENT },
+    outputs: outputs.map((path) => `{workspaceRoot}/${path}`),
+    metadata: { description },
+  });
+  return {
+    bundle: {
+      executor: '@ittd/nx-plugin:bundle',
+      cache: true,
+      inputs: ['production', '^production', '{workspaceRoot}/package-lock.json'],
+      outputs: [`{workspaceRoot}/${out.bundle}`],
+      metadata: { description: `Bundle ${service} with esbuild into ${out.bundle} (+ config-schema.json)` },
+    },
+    build: {
+      executor: 'nx:noop',
+      dependsOn: ['bundle'],
+      metadata: { description: `Alias of bundle` },
+    },
+    'docker-build': {
+      executor: '@ittd/nx-plugin:docker-build',
+      dependsOn: ['bundle'],
+      cache: true,
+      inputs: [
+        { dependentTasksOutputFiles: '**/*', transitive: false },
+        '{workspaceRoot}/docker/Dockerfile',
+        { env: 'BASE_IMAGE' },
+        { runtime: `node tools/nx-plugin/src/docker/image-present.cjs ${service}` },
+      ],
+      outputs: [`{workspaceRoot}/${out.docker}`],
+      metadata: {
+        description: `Build the ${service} image from docker/Dockerfile; writes ${out.docker}/image.json`,
+      },
+    },
+    marathon: deployTarget(
+      '@ittd/nx-plugin:marathon',
+      `Write one Marathon app per process of ${service} into ${out.marathon}`,
+      [out.marathon],
+    ),
+    chronos: deployTarget(
+      '@ittd/nx-plugin:chronos',
+      `Write the Chronos and Metronome jobs of ${service} into ${out.chronos} and ${out.metronome}`,
+      [out.chronos, out.metronome],
+    ),
+  };
+}
+
+/**
+ * Infers the service targets for every `apps/<svc>/service.json`. Cheap on purpose (it runs on every
+ * `nx show projects`): reads and validates the JSON, spawns nothing; a broken descriptor is reported
+ * with its file and path.
+ *
+ * @example
+ * // nx.json: { "plugins": ["@ittd/nx-plugin"] }
+ */
+export const createNodesV2: CreateNodes<IttdPluginOptions> = [
+  SERVICE_DESCRIPTOR_GLOB,
+  (files, options, context) =>
+    createNodesFromFiles(
+      (file, _options, ctx) => {
+        readServiceDescriptor(join(ctx.workspaceRoot, file));
+        const root = dirname(file);
+        const service = root.split('/').pop() ?? root;
+        return { projects: { [root]: { root, targets: serviceTargets(service) } } };
+      },
+      files,
+      options ?? {},
+      context,
+    ),
+];
+
+/** Nx 23's name for {@link createNodesV2} (same pair, so either loader finds it). */
+export const createNodes = createNodesV2;

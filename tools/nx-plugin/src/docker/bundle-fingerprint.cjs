@@ -1,0 +1,53 @@
+// @ts-check
+'use strict';
+// Plain CommonJS on purpose: image-present.cjs (an Nx runtime input) must start in milliseconds, without a
+// TypeScript loader, and compute exactly what the docker-build executor computes. Types: bundle-fingerprint.d.cts.
+const { createHash } = require('node:crypto');
+const { readdirSync, readFileSync, statSync } = require('node:fs');
+const { join } = require('node:path');
+
+/** The image label that ties an image in the engine to the bundle + Dockerfile + build args it was built from. */
+const FINGERPRINT_LABEL = 'dev.ittd.image-fingerprint';
+
+/**
+ * The files of a bundle folder (dist/apps/<svc>), relative, sorted, symlinks followed: the image's `app/`.
+ * @param {string} dir
+ * @returns {string[]}
+ * @example listBundleFiles('dist/apps/applets'); // ['config-schema.json', 'main.js', 'main.js.map', ...]
+ */
+function listBundleFiles(dir) {
+  /** @type {string[]} */
+  const files = [];
+  const walk = (/** @type {string} */ relative) => {
+    for (const name of readdirSync(join(dir, relative)).sort()) {
+      const path = relative ? `${relative}/${name}` : name;
+      if (statSync(join(dir, path)).isDirectory()) walk(path);
+      else files.push(path);
+    }
+  };
+  walk('');
+  return files;
+}
+
+/**
+ * A sha256 over everything that decides an image's content: the Dockerfile's bytes, the build args, and
+ * each bundle file's path, executable bit and bytes. Same fingerprint, same image.
+ * @param {{ bundleDir: string, dockerfile: string, buildArgs: Record<string, string> }} input
+ * @returns {string}
+ * @example bundleFingerprint({ bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {} });
+ */
+function bundleFingerprint({ bundleDir, dockerfile, buildArgs }) {
+  const hash = createHash('sha256');
+  hash.update(`dockerfile\0${createHash('sha256').update(readFileSync(dockerfile)).digest('hex')}\n`);
+  for (const key of Object.keys(buildArgs).sort()) hash.update(`arg\0${key}=${buildArgs[key]}\n`);
+  for (const file of listBundleFiles(bundleDir)) {
+    const path = join(bundleDir, file);
+    const executable = (statSync(path).mode & 0o111) !== 0 ? 'x' : '-';
+    hash.update(
+      `file\0${file}\0${executable}\0${createHash('sha256').update(readFileSync(path)).digest('hex')}\n`,
+    );
+  }
+  return hash.digest('hex');
+}
+
+module.exports = { FINGERPRINT_LABEL, listBundleFiles, bundleFingerprint };

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// @ts-check
+'use strict';
+// An Nx runtime input of docker-build: prints what the engine holds for the service's current bundle, so
+// that a cached docker-build still guarantees the image is in the engine.
+//
+//   node tools/nx-plugin/src/docker/image-present.cjs <svc> [--bundle dist/apps/<svc>]
+//        [--dockerfile docker/Dockerfile] [--base-image <ref>]   (default: $BASE_IMAGE)
+//
+// Prints `<image id> <tags>` when an image labelled with the bundle's fingerprint is in the engine, or
+// `missing <random>` / `unavailable <random>` otherwise: a random value never matches a cached hash, so a
+// missing image always makes docker-build run (and build). Plain JS and a raw Engine API call over the
+// socket (no dockerode) so it answers in about 0.1 s. Always exits 0: a failure to look means "run the task".
+const { randomUUID } = require('node:crypto');
+const { existsSync } = require('node:fs');
+const { request } = require('node:http');
+const { FINGERPRINT_LABEL, bundleFingerprint } = require('./bundle-fingerprint.cjs');
+
+/** @param {string[]} argv */
+function parseArgs(argv) {
+  const [service, ...rest] = argv;
+  /** @type {Record<string, string>} */
+  const flags = {};
+  for (let i = 0; i < rest.length; i += 2) flags[rest[i].replace(/^--/, '')] = rest[i + 1];
+  if (!service)
+    throw new Error('usage: image-present.cjs <svc> [--bundle dir] [--dockerfile file] [--base-image ref]');
+  return {
+    bundleDir: flags.bundle ?? `dist/apps/${service}`,
+    dockerfile: flags.dockerfile ?? 'docker/Dockerfile',
+    baseImage: flags['base-image'] ?? process.env.BASE_IMAGE,
+  };
+}
+
+/** Engine endpoint from DOCKER_HOST (unix:// or tcp://, no TLS), like the docker CLI and dockerode. */
+function engineTarget() {
+  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return { host: url.hostname, port: Number(url.port || 2375) };
+}
+
+/** @param {string} fingerprint @returns {Promise<Array<{ Id: string, RepoTags: string[] | null }>>} */
+function imagesWithFingerprint(fingerprint) {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`${FINGERPRINT_LABEL}=${fingerprint}`] }));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { ...engineTarget(), path: `/images/json?filters=${filters}`, timeout: 2000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(body))));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('engine timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function main() {
+  const { bundleDir, dockerfile, baseImage } = parseArgs(process.argv.slice(2));
+  if (!existsSync(bundleDir)) return `missing ${randomUUID()}`;
+  const fingerprint = bundleFingerprint({
+    bundleDir,
+    dockerfile,
+    buildArgs: baseImage ? { BASE_IMAGE: baseImage } : {},
+  });
+  const images = await imagesWithFingerprint(fingerprint);
+  if (images.length === 0) return `missing ${randomUUID()}`;
+  return images.map((image) => `${image.Id} ${[...(image.RepoTags ?? [])].sort().join(',')}`).join('\n');
+}
+
+main().then(
+  (line) => console.log(line),
+  (error) =>
+    console.log(`unavailable ${randomUUID()} ${error instanceof Error ? error.message : String(error)}`),
+);

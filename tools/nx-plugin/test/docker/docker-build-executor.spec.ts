@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDocker } from '../../src/docker/docker-engine';
+import bundleExecutor from '../../src/executors/bundle/executor';
+import dockerBuildExecutor, { type ImageRecord } from '../../src/executors/docker-build/executor';
+import {
+  addedBytes,
+  ensureBaseImage,
+  freePort,
+  LOCAL_BASE_IMAGE,
+  removeTestContainers,
+  runToCompletion,
+  startContainer,
+  waitForOk,
+} from './engine-fixtures';
+import { FIXTURE_ROOT, projectContext, WORKSPACE_ROOT } from './project-context';
+
+const docker = connectDocker();
+const runId = `docker-build-${process.pid}`;
+// A service name of its own, so this file's images never collide with the real services' images.
+const service = `fixture-${process.pid}`;
+const bundlePath = join('tmp', 'nx-plugin-test', runId, 'bundle');
+const outputPath = join('tmp', 'nx-plugin-test', runId, 'image');
+const context = projectContext(service, FIXTURE_ROOT, 'docker-build');
+const options = { bundlePath, outputPath, baseImage: LOCAL_BASE_IMAGE };
+
+function imagePresent(): string {
+  return execFileSync(
+    process.execPath,
+    [
+      'tools/nx-plugin/src/docker/image-present.cjs',
+      service,
+      '--bundle',
+      bundlePath,
+      '--base-image',
+      LOCAL_BASE_IMAGE,
+    ],
+    { cwd: WORKSPACE_ROOT, encoding: 'utf8' },
+  ).trim();
+}
+
+async function removeImages(): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [`ittd/${service}`] } });
+  for (const image of images) await docker.getImage(image.Id).remove({ force: true });
+}
+
+let record: ImageRecord;
+
+beforeAll(async () => {
+  ensureBaseImage();
+  const bundled = await bundleExecutor(
+    { outputPath: bundlePath },
+    projectContext(service, FIXTURE_ROOT, 'bundle'),
+  );
+  expect(bundled.success).toBe(true);
+  const built = await dockerBuildExecutor(options, context);
+  expect(built.error).toBeUndefined();
+  record = built.record as ImageRecord;
+}, 180_000);
+
+afterAll(async () => {
+  await removeTestContainers(docker, runId);
+  await removeImages();
+  rmSync(join(WORKSPACE_ROOT, 'tmp', 'nx-plugin-test', runId), { recursive: true, force: true });
+});
+
+describe('docker-build executor (real engine)', () => {
+  it('tags <svc>:<git sha> and :latest, labels the image and records it in image.json', async () => {
+    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: WORKSPACE_ROOT, encoding: 'utf8' }).trim();
+    expect(record.image).toMatch(new RegExp(`^ittd/${service}:${sha}(-dirty-[0-9a-f]{12})?$`));
+    expect(record.tags).toEqual([record.image, `ittd/${service}:latest`]);
+    expect(record.revision).toBe(sha);
+    expect(JSON.parse(readFileSync(join(WORKSPACE_ROOT, outputPath, 'image.json'), 'utf8'))).toEqual(record);
+
+    const inspect = await docker.getImage(record.image).inspect();
+    expect(inspect.Id).toBe(record.id);
+    expect(inspect.RepoTags.sort()).toEqual([...record.tags].sort());
+    expect(inspect.Config.Labels).toMatchObject({
+      'org.opencontainers.image.title': `ittd/${service}`,
+      'org.opencontainers.image.revision': sha,
+      'org.opencontainers.image.created': record.created,
+    });
+    expect(inspect.Config.Labels['org.opencontainers.image.source']).toMatch(/^(https?|file|ssh|git):|@/);
+    expect(inspect.Config.Env).toContain('NODE_ENV=production');
+    expect(inspect.Config.Entrypoint).toEqual(['node', '--enable-source-maps', 'main.js']);
+    expect(inspect.Config.StopSignal).toBe('SIGTERM');
+  });
+
+  it('runs as a non-root user and adds only the bundle to the base image', async () => {
+    expect((await docker.getImage(record.image).inspect()).Config.User).toBe('1000:1000');
+    const { exitCode, output } = await runToCompletion(docker, record.image, runId, ['whoami']);
+    expect(exitCode).toBe(0);
+    expect(JSON.parse(output)).toEqual({ uid: 1000, file: '/app/main.js' });
+    expect(await addedBytes(docker, record.image, LOCAL_BASE_IMAGE)).toBeLessThan(10 * 1024 * 1024);
+  });
+
+  it('serves /health/ready and exits 0 within its drain deadline on SIGTERM', async () => {
+    const port = await freePort();
+    const container = await startContainer(docker, record.image, runId, {
+      env: { PORT: String(port), SHUTDOWN_DRAIN_MS: '300' },
+    });
+    await waitForOk(`http://127.0.0.1:${port}/health/ready`, 15_000);
+    await container.stop({ t: 10 });
+    const state = (await container.inspect()).State;
+    expect(state.ExitCode).toBe(0);
+    expect(state.OOMKilled).toBe(false);
+  });
+
+  it('does not rebuild an image the engine has, and image-present.cjs reports it', async () => {
+    expect(imagePresent()).toBe(`${record.id} ${[...record.tags].sort().join(',')}`);
+    const again = await dockerBuildExecutor(options, context);
+    expect(again.record).toEqual(record);
+  });
+
+  it('builds again when the image is gone from the engine, and image-present.cjs says missing', async () => {
+    await removeImages();
+    expect(imagePresent()).toMatch(/^missing [0-9a-f-]{36}$/);
+    const rebuilt = await dockerBuildExecutor(options, context);
+    expect(rebuilt.success).toBe(true);
+    expect((await docker.getImage(rebuilt.record?.image ?? '').inspect()).Id).toBe(rebuilt.record?.id);
+    record = rebuilt.record as ImageRecord;
+  });
+
+  it.each([
+    // Exec form: the local base image has no shell.
+    ['a failing RUN step', 'RUN ["node", "-e", "process.exit(3)"]', /returned a non-zero code: 3/],
+    ['an unknown instruction', 'FROBNICATE now', /unknown instruction: FROBNICATE/i],
+  ])('fails with the engine message on %s', async (_name, line, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ittd-dockerfile-'));
+    const dockerfile = join(dir, 'Dockerfile');
+    writeFileSync(dockerfile, `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nCOPY app/ /app/\n${line}\n`);
+    try {
+      const result = await dockerBuildExecutor(
+        { ...options, dockerfile, outputPath: join(outputPath, 'broken') },
+        context,
+      );
+      expect(result.success).toBe(false);
+      expect(result.error).toMatch(message);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

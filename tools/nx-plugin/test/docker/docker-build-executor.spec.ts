@@ -86,7 +86,8 @@ describe('docker-build executor (real engine)', () => {
     expect(inspect.Config.Labels['org.opencontainers.image.source']).toMatch(/^(https?|file|ssh|git):|@/);
     expect(inspect.Config.Env).toContain('NODE_ENV=production');
     expect(inspect.Config.Entrypoint).toEqual(['node', '--enable-source-maps', 'main.js']);
-    expect(inspect.Config.StopSignal).toBe('SIGTERM');
+    // @types/dockerode's ImageInspectInfo omits StopSignal, which the engine returns.
+    expect((inspect.Config as { StopSignal?: string }).StopSignal).toBe('SIGTERM');
   });
 
   it('runs as a non-root user and adds only the bundle to the base image', async () => {

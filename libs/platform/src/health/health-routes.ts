@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import type { Express, Response } from 'express';
 import type { HealthRegistry } from './health-registry';
 import { HEALTH_CONTENT_TYPE, type HealthResponse } from './health-types';
 
@@ -15,15 +15,14 @@ function send(res: Response, body: HealthResponse): void {
 }
 
 /**
- * `GET /health/live` (200 while the process runs) and `GET /health/ready` (200 on pass/warn, 503 on fail),
- * answered as `application/health+json`.
+ * Mounts `GET /health/live` (200 while the process runs) and `GET /health/ready` (200 on pass/warn, 503 on
+ * fail), answered as `application/health+json`. Directly on the app, not a sub-router: every request of
+ * the service walks these layers.
  *
  * @example
- * app.use(healthRouter(health));
+ * mountHealthRoutes(app, health);
  */
-export function healthRouter(health: HealthRegistry): Router {
-  const router = Router();
-  router.get(HEALTH_LIVE_PATH, (_req, res) => send(res, health.liveness()));
-  router.get(HEALTH_READY_PATH, async (_req, res) => send(res, await health.readiness()));
-  return router;
+export function mountHealthRoutes(app: Express, health: HealthRegistry): void {
+  app.get(HEALTH_LIVE_PATH, (_req, res) => send(res, health.liveness()));
+  app.get(HEALTH_READY_PATH, async (_req, res) => send(res, await health.readiness()));
 }

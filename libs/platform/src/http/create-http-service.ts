@@ -1,14 +1,23 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { HEALTH_LIVE_PATH, HEALTH_READY_PATH, healthRouter } from '../health/health-routes';
+import { HEALTH_LIVE_PATH, HEALTH_READY_PATH, mountHealthRoutes } from '../health/health-routes';
 import type { HealthRegistry } from '../health/health-registry';
 import { HttpMetrics } from './http-metrics';
 import { notFoundHandler, problemMiddleware } from './problem-middleware';
-import { requestContextMiddleware } from './request-context-middleware';
+import { installRequestLogger, requestContextMiddleware } from './request-context-middleware';
 
 /** Path of the Prometheus endpoint. */
 export const METRICS_PATH = '/metrics';
+
+/** express.json, skipped outright for requests without a body (most GETs) to keep the hot path short. */
+function jsonBodyParser(limit: string | number): RequestHandler {
+  const parse = express.json({ limit });
+  return function jsonBody(req, res, next) {
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) next();
+    else parse(req, res, next);
+  };
+}
 
 /** Options of {@link createHttpService}; a `ServiceContext` has all but `routes`, so `{ ...ctx, routes }` works. */
 export interface HttpServiceOptions {
@@ -38,6 +47,7 @@ export function createHttpService(options: HttpServiceOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  installRequestLogger(app, options.logger);
   app.use(
     requestContextMiddleware({
       logger: options.logger,
@@ -45,8 +55,8 @@ export function createHttpService(options: HttpServiceOptions): Express {
       quietPaths: new Set([HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH]),
     }),
   );
-  app.use(express.json({ limit: options.bodyLimit ?? '100kb' }));
-  app.use(healthRouter(options.health));
+  app.use(jsonBodyParser(options.bodyLimit ?? '100kb'));
+  mountHealthRoutes(app, options.health);
   app.get(METRICS_PATH, async (_req, res) => {
     res.type(options.metrics.contentType).send(await options.metrics.metrics());
   });

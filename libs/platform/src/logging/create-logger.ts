@@ -10,7 +10,10 @@ export interface CreateLoggerOptions {
   level?: LoggerOptions['level'];
   /** Config keys whose values must never be logged (from `secretKeys(schema)`), at the top level or one level down (`config.X`). */
   secretKeys?: readonly string[];
-  /** Where lines go; stdout by default. Tests pass a stream to read the lines. */
+  /**
+   * Where lines go. Default: stdout through an asynchronous pino destination (lines written in the same tick
+   * share one write; pino flushes it synchronously on exit). Tests pass a stream to read the lines.
+   */
   destination?: DestinationStream;
 }
 
@@ -44,5 +47,5 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  return pino(pinoOptions, options.destination ?? pino.destination({ dest: 1, sync: false }));
 }

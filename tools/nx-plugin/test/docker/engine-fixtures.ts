@@ -53,10 +53,11 @@ export async function startContainer(
   docker: Docker,
   image: string,
   runId: string,
-  options: { env: Record<string, string>; cmd?: string[] },
+  options: { env: Record<string, string>; cmd?: string[]; entrypoint?: string[] },
 ): Promise<Docker.Container> {
   const container = await docker.createContainer({
     Image: image,
+    Entrypoint: options.entrypoint,
     Cmd: options.cmd,
     Env: Object.entries(options.env).map(([key, value]) => `${key}=${value}`),
     Labels: { [TEST_LABEL]: runId },
@@ -66,15 +67,15 @@ export async function startContainer(
   return container;
 }
 
-/** Runs `image` with `cmd` to completion (bounded) and returns its exit code and output. */
+/** Runs `image` with `cmd` (and `entrypoint`, if given) to completion, bounded; returns exit code and output. */
 export async function runToCompletion(
   docker: Docker,
   image: string,
   runId: string,
   cmd: string[],
-  env: Record<string, string> = {},
+  entrypoint?: string[],
 ): Promise<{ exitCode: number; output: string }> {
-  const container = await startContainer(docker, image, runId, { env, cmd });
+  const container = await startContainer(docker, image, runId, { env: {}, cmd, entrypoint });
   const result = (await Promise.race([
     container.wait(),
     new Promise((_, reject) =>

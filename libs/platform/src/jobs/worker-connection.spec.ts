@@ -32,13 +32,13 @@ describe('Redis connections killed mid-run', () => {
   it('the worker reconnects by itself and every job completes', async () => {
     const name = `jobs-conn-${randomBytes(4).toString('hex')}`;
     const redis = new Redis(testRedisUrl(), { connectionName: name });
-    redis.on('error', () => {});
+    redis.on('error', () => undefined);
     const queue = new JobQueue({
       redis,
       prefix: t.prefix,
       createConnection: () => {
         const subscriber = redis.duplicate({ connectionName: name });
-        subscriber.on('error', () => {});
+        subscriber.on('error', () => undefined);
         return subscriber;
       },
     });

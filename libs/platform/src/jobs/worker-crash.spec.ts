@@ -18,7 +18,9 @@ afterAll(async () => {
 });
 
 // Same name, schema and queue as the job in testing/test-worker-process.ts; only enqueued from here.
-const recordJob = defineJob('record', z.object({ n: z.number() }), async () => {}, { queue: 'crash' });
+const recordJob = defineJob('record', z.object({ n: z.number() }), () => Promise.resolve(), {
+  queue: 'crash',
+});
 
 describe('a worker killed with SIGKILL mid-run', () => {
   it('loses no job; only jobs in flight at a kill run twice', async () => {

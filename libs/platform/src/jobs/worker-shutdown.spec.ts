@@ -18,7 +18,7 @@ afterAll(async () => {
 
 async function startAndTerminate(queueName: string, env: Record<string, string>) {
   const queue = new JobQueue({ redis: t.redis, prefix: t.prefix });
-  const job = defineJob('record', z.object({ n: z.number() }), async () => {}, { queue: queueName });
+  const job = defineJob('record', z.object({ n: z.number() }), () => Promise.resolve(), { queue: queueName });
   await queue.enqueueMany(
     job,
     Array.from({ length: 8 }, (_, n) => ({ n })),

@@ -34,7 +34,13 @@ export function serviceTargets(service: string): Record<string, TargetConfigurat
     bundle: {
       executor: '@ittd/nx-plugin:bundle',
       cache: true,
-      inputs: ['production', '^production', '{workspaceRoot}/package-lock.json'],
+      // The bundle inlines third-party code: the lockfile and esbuild's version are inputs.
+      inputs: [
+        'production',
+        '^production',
+        '{workspaceRoot}/package-lock.json',
+        { externalDependencies: ['esbuild'] },
+      ],
       outputs: [`{workspaceRoot}/${out.bundle}`],
       metadata: { description: `Bundle ${service} with esbuild into ${out.bundle} (+ config-schema.json)` },
     },
@@ -51,6 +57,9 @@ export function serviceTargets(service: string): Record<string, TargetConfigurat
         { dependentTasksOutputFiles: '**/*', transitive: false },
         '{workspaceRoot}/docker/Dockerfile',
         { env: 'BASE_IMAGE' },
+        { env: 'ITTD_REGISTRY' },
+        // What the engine holds for this bundle (`missing <random>` when nothing): a cache hit still
+        // guarantees the image is in the engine. See src/executors/docker-build/target.md.
         { runtime: `node tools/nx-plugin/src/docker/image-present.cjs ${service}` },
       ],
       outputs: [`{workspaceRoot}/${out.docker}`],

@@ -3,8 +3,8 @@ import { isSecretReference, type EnvValue } from '../descriptor/service-descript
 
 /**
  * One setting of a service as `node main.js describe-config` prints it (the platform's `describeConfig`);
- * the bundle target saves the array as `dist/apps/<svc>/config-schema.json`. A file contract, so the plugin
- * does not import the platform library.
+ * the bundle target saves `{ service, env: [...] }` as `dist/apps/<svc>/config-schema.json`. A file
+ * contract, so the plugin does not import the platform library.
  */
 export interface ConfigSettingDescription {
   name: string;
@@ -23,26 +23,37 @@ export class ConfigCheckError extends Error {
 /** The platform's default graceful-shutdown deadline, used when the config description names none. */
 export const FALLBACK_SHUTDOWN_TIMEOUT_MS = 15_000;
 
+/** The content of `config-schema.json`: what `node main.js describe-config` prints. */
+export interface ConfigDescription {
+  service: string;
+  env: ConfigSettingDescription[];
+}
+
+function isSetting(value: unknown): value is ConfigSettingDescription {
+  const setting = value as Partial<ConfigSettingDescription> | null;
+  return typeof setting?.name === 'string' && typeof setting.required === 'boolean';
+}
+
 /**
- * Reads `config-schema.json` written by the bundle target.
+ * Reads `config-schema.json` written by the bundle target (`{ service, env: [...] }`) and returns its
+ * settings.
  *
  * @example
  * const settings = readConfigSettings('dist/apps/applets/config-schema.json');
  */
 export function readConfigSettings(file: string): ConfigSettingDescription[] {
-  let json: unknown;
+  let json: Partial<ConfigDescription> | null;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigCheckError(`cannot read the config description ${file}: ${(error as Error).message}`);
   }
-  if (
-    !Array.isArray(json) ||
-    !json.every((s) => typeof s?.name === 'string' && typeof s?.required === 'boolean')
-  ) {
-    throw new ConfigCheckError(`${file} is not a describe-config array of { name, type, required, secret }`);
+  if (!Array.isArray(json?.env) || !json.env.every(isSetting)) {
+    throw new ConfigCheckError(
+      `${file} is not describe-config output ({ service, env: [{ name, required, ... }] })`,
+    );
   }
-  return json as ConfigSettingDescription[];
+  return json.env;
 }
 
 /**

@@ -12,7 +12,7 @@ import { imageReference, readBuiltImage } from './image-reference';
 export interface DeployExecutorOptions {
   /** Which env of service.json the manifests carry. */
   environment: string;
-  /** Registry prefix for the fallback image reference when docker-build wrote no image.json. */
+  /** Registry prefix of the fallback image reference when docker-build wrote no image.json; default $ITTD_REGISTRY. */
   registry?: string;
 }
 
@@ -49,6 +49,11 @@ export function loadDeployInputs(
   });
   const gitSha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspaceRoot, encoding: 'utf8' }).trim();
   const built = readBuiltImage(join(workspaceRoot, out.docker, 'image.json'));
-  const image = imageReference({ built, service, gitSha, registry: options.registry });
+  const image = imageReference({
+    built,
+    service,
+    gitSha,
+    registry: options.registry ?? process.env.ITTD_REGISTRY,
+  });
   return { descriptor, context: { service, image, environment: options.environment, gitSha, configSchema } };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import chronosExecutor from '../../src/executors/chronos/executor';
 import marathonExecutor from '../../src/executors/marathon/executor';
+import { captureErrors } from '../support/capture-errors';
 import { createDeployWorkspace, executorContext } from '../support/deploy-workspace';
 import { notifierDescriptor, platformSettings } from '../support/fixtures';
 import { validateMarathonApp, validateMetronomeJob } from '../support/reference-schemas';
@@ -22,7 +23,7 @@ describe('marathon executor', () => {
   it('writes one valid app per process with the image docker-build just built', async () => {
     const root = workspace({
       'apps/notifier/service.json': notifierDescriptor,
-      'dist/apps/notifier/config-schema.json': platformSettings,
+      'dist/apps/notifier/config-schema.json': { service: 'notifier', env: platformSettings },
       'dist/docker/notifier/image.json': {
         image: 'registry.example.com/ittd/notifier:abc123',
         tags: ['registry.example.com/ittd/notifier:abc123', 'registry.example.com/ittd/notifier:latest'],
@@ -47,7 +48,7 @@ describe('marathon executor', () => {
   it('falls back to <registry>/ittd/<svc>:<git sha> without image.json', async () => {
     const root = workspace({
       'apps/notifier/service.json': notifierDescriptor,
-      'dist/apps/notifier/config-schema.json': platformSettings,
+      'dist/apps/notifier/config-schema.json': { service: 'notifier', env: platformSettings },
     });
     const options = { environment: 'production', registry: 'registry.example.com:5000/' };
     expect((await marathonExecutor(options, executorContext(root, 'notifier'))).success).toBe(true);
@@ -65,18 +66,12 @@ describe('marathon executor', () => {
     ];
     const root = workspace({
       'apps/notifier/service.json': notifierDescriptor,
-      'dist/apps/notifier/config-schema.json': settings,
+      'dist/apps/notifier/config-schema.json': { service: 'notifier', env: settings },
     });
-    const messages: string[] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => messages.push(args.join(' '));
-    try {
-      const result = await marathonExecutor({ environment: 'production' }, executorContext(root, 'notifier'));
-      expect(result.success).toBe(false);
-    } finally {
-      console.error = original;
-    }
-    const message = messages.join('\n');
+    const { result, errors: message } = await captureErrors(() =>
+      marathonExecutor({ environment: 'production' }, executorContext(root, 'notifier')),
+    );
+    expect(result.success).toBe(false);
     expect(message).toContain('notifier is not deployable to production');
     expect(message).toContain('missing required setting PARTNER_API_KEY (partner key)');
     expect(message).toContain('missing required setting QUEUE_NAME');
@@ -86,8 +81,13 @@ describe('marathon executor', () => {
 
   it('fails clearly when the bundle has not written config-schema.json', async () => {
     const root = workspace({ 'apps/notifier/service.json': notifierDescriptor });
-    const result = await marathonExecutor({ environment: 'production' }, executorContext(root, 'notifier'));
+    const { result, errors } = await captureErrors(() =>
+      marathonExecutor({ environment: 'production' }, executorContext(root, 'notifier')),
+    );
     expect(result.success).toBe(false);
+    expect(errors).toContain(
+      'dist/apps/notifier/config-schema.json is missing: run `nx bundle notifier` first',
+    );
   });
 });
 
@@ -97,7 +97,7 @@ describe('chronos executor', () => {
     const settings = platformSettings.map((s) => (s.name === 'DATABASE_URL' ? { ...s, secret: false } : s));
     const root = workspace({
       'apps/notifier/service.json': notifierDescriptor,
-      'dist/apps/notifier/config-schema.json': settings,
+      'dist/apps/notifier/config-schema.json': { service: 'notifier', env: settings },
     });
     expect(
       (await chronosExecutor({ environment: 'staging' }, executorContext(root, 'notifier'))).success,
@@ -117,5 +117,19 @@ describe('chronos executor', () => {
     ).toBe(true);
     expect(readdirSync(join(root, 'dist/deploy/notifier/chronos'))).toEqual([]);
     expect(readdirSync(join(root, 'dist/deploy/notifier/metronome')).sort()).toEqual(jobs);
+  });
+});
+
+describe('config-schema.json', () => {
+  it('rejects a file that is not describe-config output, naming it', async () => {
+    const root = workspace({
+      'apps/notifier/service.json': notifierDescriptor,
+      'dist/apps/notifier/config-schema.json': platformSettings,
+    });
+    const { result, errors } = await captureErrors(() =>
+      marathonExecutor({ environment: 'production' }, executorContext(root, 'notifier')),
+    );
+    expect(result.success).toBe(false);
+    expect(errors).toContain('dist/apps/notifier/config-schema.json is not describe-config output');
   });
 });

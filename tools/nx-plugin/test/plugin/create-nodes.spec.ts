@@ -42,7 +42,12 @@ describe('createNodesV2', () => {
     expect(targets.bundle).toMatchObject({
       executor: '@ittd/nx-plugin:bundle',
       cache: true,
-      inputs: ['production', '^production', '{workspaceRoot}/package-lock.json'],
+      inputs: [
+        'production',
+        '^production',
+        '{workspaceRoot}/package-lock.json',
+        { externalDependencies: ['esbuild'] },
+      ],
       outputs: ['{workspaceRoot}/dist/apps/applets'],
     });
     expect(targets.build).toMatchObject({ executor: 'nx:noop', dependsOn: ['bundle'] });
@@ -56,6 +61,8 @@ describe('createNodesV2', () => {
       expect.arrayContaining([
         { dependentTasksOutputFiles: '**/*', transitive: false },
         '{workspaceRoot}/docker/Dockerfile',
+        { env: 'BASE_IMAGE' },
+        { env: 'ITTD_REGISTRY' },
         { runtime: 'node tools/nx-plugin/src/docker/image-present.cjs applets' },
       ]),
     );

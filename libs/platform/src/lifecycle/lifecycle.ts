@@ -36,7 +36,8 @@ function sleep(ms: number): Promise<void> {
  */
 export class Lifecycle {
   private readonly components: Component[] = [];
-  private readonly started: Component[] = [];
+  /** Components whose `start` resolved; those without `start` (clients live from creation) count as started. */
+  private readonly started = new Set<Component>();
   private stopping: Promise<void> | undefined;
   /** Set when a component failed to stop: the exit code then says so. */
   private failed = false;
@@ -50,15 +51,19 @@ export class Lifecycle {
     this.exit = options.exit ?? ((code) => process.exit(code));
   }
 
-  /** Adds a component; it is started by {@link start} (or at once if the lifecycle already started). */
+  /**
+   * Adds a component; the next {@link start} starts it. A component without `start` (a DB pool, a Redis
+   * client: live from creation) is stopped by {@link stop} even if the lifecycle never started.
+   */
   register(component: Component): void {
     this.components.push(component);
+    if (!component.start) this.started.add(component);
   }
 
   /** Starts every registered, not yet started component in order. If one fails, the started ones stop. */
   async start(): Promise<void> {
     for (const component of this.components) {
-      if (this.started.includes(component)) continue;
+      if (this.started.has(component)) continue;
       try {
         await component.start?.();
       } catch (error) {
@@ -66,7 +71,7 @@ export class Lifecycle {
         await this.stopComponents();
         throw error;
       }
-      this.started.push(component);
+      this.started.add(component);
     }
   }
 
@@ -87,8 +92,8 @@ export class Lifecycle {
   }
 
   private async stopComponents(): Promise<void> {
-    while (this.started.length > 0) {
-      const component = this.started.pop() as Component;
+    for (const component of [...this.components].reverse()) {
+      if (!this.started.delete(component)) continue;
       try {
         await component.stop();
         this.options.logger.info({ component: component.name }, 'component stopped');
@@ -100,27 +105,30 @@ export class Lifecycle {
   }
 
   /**
-   * On SIGTERM/SIGINT: graceful {@link stop}, then exit 0 (1 if a component failed to stop). A second signal
-   * or the deadline exits 1 at once.
+   * What a stop signal does: the first runs a graceful {@link stop} under the `timeoutMs` deadline and then
+   * exits 0 (1 if a component failed to stop, or when the deadline passes); a second one exits 1 at once.
    */
+  handleSignal(signal: NodeJS.Signals): void {
+    if (this.stopping) {
+      this.options.logger.warn({ signal }, 'second signal; forcing exit');
+      this.exit(1);
+      return;
+    }
+    this.options.logger.info({ signal, drainMs: this.drainMs, timeoutMs: this.timeoutMs }, 'shutdown begins');
+    const deadline = setTimeout(() => {
+      this.options.logger.error({ timeoutMs: this.timeoutMs }, 'shutdown deadline passed; forcing exit');
+      this.exit(1);
+    }, this.timeoutMs);
+    void this.stop().then(() => {
+      clearTimeout(deadline);
+      this.options.logger.info('shutdown complete');
+      this.exit(this.failed ? 1 : 0);
+    });
+  }
+
+  /** Routes SIGTERM and SIGINT to {@link handleSignal}. */
   installSignalHandlers(): void {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (this.stopping) {
-        this.options.logger.warn({ signal }, 'second signal; forcing exit');
-        this.exit(1);
-        return;
-      }
-      this.options.logger.info({ signal, timeoutMs: this.timeoutMs }, 'shutdown begins');
-      const deadline = setTimeout(() => {
-        this.options.logger.error({ timeoutMs: this.timeoutMs }, 'shutdown deadline passed; forcing exit');
-        this.exit(1);
-      }, this.timeoutMs);
-      void this.stop().then(() => {
-        clearTimeout(deadline);
-        this.options.logger.info('shutdown complete');
-        this.exit(this.failed ? 1 : 0);
-      });
-    };
+    const onSignal = (signal: NodeJS.Signals): void => this.handleSignal(signal);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }

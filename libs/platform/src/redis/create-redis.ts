@@ -11,7 +11,7 @@ export interface RedisConfig {
 /** An ioredis client with what the lifecycle and health need. */
 export interface RedisClient {
   redis: Redis;
-  /** `QUIT`s (falls back to a hard disconnect after 2 s). */
+  /** `QUIT`s and resolves once the connection ended (a hard disconnect after 2 s). */
   component: Component;
   /** Readiness: `PING` answers within the check's time-out. */
   healthCheck: HealthCheck;
@@ -60,14 +60,22 @@ export function createRedis(
       name: 'redis',
       async stop() {
         if (redis.status === 'end') return;
-        const timer = setTimeout(() => redis.disconnect(), 2000);
-        try {
-          await redis.quit();
-        } catch {
+        if (redis.status !== 'ready') {
+          // Not connected (reconnecting, connecting): nothing to QUIT, just stop trying.
           redis.disconnect();
-        } finally {
-          clearTimeout(timer);
+          return;
         }
+        let timer: NodeJS.Timeout | undefined;
+        const ended = new Promise<void>((resolve) => {
+          redis.once('end', resolve);
+          timer = setTimeout(() => {
+            redis.disconnect();
+            resolve();
+          }, 2000);
+        });
+        await redis.quit().catch(() => redis.disconnect());
+        await ended;
+        clearTimeout(timer);
       },
     },
     healthCheck: {

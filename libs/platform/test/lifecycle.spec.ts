@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, HealthRegistry, Lifecycle, type Component } from '../src/index';
+import { logCollector } from './support';
+
+function recorder(
+  events: string[],
+  name: string,
+  stop: () => Promise<void> = async () => undefined,
+): Component {
+  return {
+    name,
+    start: async () => {
+      events.push(`start ${name}`);
+    },
+    stop: async () => {
+      events.push(`stop ${name}`);
+      await stop();
+    },
+  };
+}
+
+function setup(options: { drainMs?: number; timeoutMs?: number } = {}) {
+  const events: string[] = [];
+  const exits: number[] = [];
+  const health = new HealthRegistry('t');
+  const logs = logCollector();
+  const lifecycle = new Lifecycle({
+    logger: createLogger({ service: 't', destination: logs.stream }),
+    health,
+    drainMs: options.drainMs ?? 0,
+    timeoutMs: options.timeoutMs ?? 5000,
+    exit: (code) => exits.push(code),
+  });
+  return { events, exits, health, lifecycle, logs };
+}
+
+/** Waits until `condition` holds, polling every 10 ms for at most `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('Lifecycle', () => {
+  it('starts in order and stops in reverse', async () => {
+    const { events, lifecycle } = setup();
+    for (const name of ['postgres', 'redis', 'http-server']) lifecycle.register(recorder(events, name));
+    await lifecycle.start();
+    await lifecycle.stop();
+    expect(events).toEqual([
+      'start postgres',
+      'start redis',
+      'start http-server',
+      'stop http-server',
+      'stop redis',
+      'stop postgres',
+    ]);
+  });
+
+  it('stops what started when a later component fails to start', async () => {
+    const { events, lifecycle } = setup();
+    lifecycle.register(recorder(events, 'postgres'));
+    lifecycle.register({
+      name: 'broken',
+      start: async () => Promise.reject(new Error('port in use')),
+      stop: async () => undefined,
+    });
+    await expect(lifecycle.start()).rejects.toThrow('port in use');
+    expect(events).toEqual(['start postgres', 'stop postgres']);
+  });
+
+  it('on a signal fails readiness at once, drains, stops and exits 0', async () => {
+    const { events, exits, health, lifecycle } = setup({ drainMs: 200 });
+    lifecycle.register(recorder(events, 'postgres'));
+    await lifecycle.start();
+    lifecycle.handleSignal('SIGTERM');
+    expect(health.isShuttingDown).toBe(true);
+    expect((await health.readiness()).status).toBe('fail');
+    expect(events).toEqual(['start postgres']);
+    await until(() => exits.length > 0);
+    expect(events).toEqual(['start postgres', 'stop postgres']);
+    expect(exits).toEqual([0]);
+  });
+
+  it('still stops the other components when one fails to stop, and exits 1', async () => {
+    const { events, exits, lifecycle } = setup();
+    lifecycle.register(recorder(events, 'postgres'));
+    lifecycle.register(recorder(events, 'worker', async () => Promise.reject(new Error('stuck job'))));
+    await lifecycle.start();
+    lifecycle.handleSignal('SIGTERM');
+    await until(() => exits.length > 0);
+    expect(events.slice(2)).toEqual(['stop worker', 'stop postgres']);
+    expect(exits).toEqual([1]);
+  });
+
+  it('exits 1 when a component hangs past the deadline', async () => {
+    const { events, exits, lifecycle, logs } = setup({ timeoutMs: 150 });
+    lifecycle.register(recorder(events, 'worker', () => new Promise<void>(() => undefined)));
+    await lifecycle.start();
+    lifecycle.handleSignal('SIGTERM');
+    await until(() => exits.length > 0);
+    expect(exits).toEqual([1]);
+    expect(logs.lines.map((line) => line.msg)).toContain('shutdown deadline passed; forcing exit');
+  });
+
+  it('exits 1 at once on a second signal', async () => {
+    const { exits, lifecycle } = setup({ drainMs: 5000 });
+    await lifecycle.start();
+    lifecycle.handleSignal('SIGTERM');
+    lifecycle.handleSignal('SIGINT');
+    expect(exits).toEqual([1]);
+  });
+});

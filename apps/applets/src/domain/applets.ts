@@ -10,6 +10,7 @@ import {
 import type { AppletsDatabase } from '../data/database';
 import { findExistingPartnerServiceSlugs } from '../data/partner-service-repository';
 import { toApplet, type Applet, type CreateAppletInput, type UpdateAppletInput } from './applet';
+import { isDatabaseId } from './database-id';
 import { decodeCursor, encodeCursor } from './pagination-cursor';
 import { computeTriggerIdentity } from './trigger-identity';
 
@@ -18,9 +19,6 @@ export const MAX_PAGE_SIZE = 100;
 
 /** Page size when the request gives no `limit`. */
 export const DEFAULT_PAGE_SIZE = 20;
-
-/** Applet ids are positive bigints; anything else cannot exist, so it is a 404 rather than a database error. */
-const APPLET_ID = /^[1-9][0-9]{0,17}$/;
 
 function notFound(appletId: string): HttpProblem {
   return new HttpProblem(404, { detail: `applet ${JSON.stringify(appletId)} does not exist` });
@@ -114,7 +112,7 @@ export async function listApplets(
  *   const applet = await getApplet(db, userId, req.params.id);
  */
 export async function getApplet(db: AppletsDatabase, userId: string, appletId: string): Promise<Applet> {
-  const row = APPLET_ID.test(appletId) ? await findAppletForUser(db, userId, appletId) : undefined;
+  const row = isDatabaseId(appletId) ? await findAppletForUser(db, userId, appletId) : undefined;
   if (row === undefined) throw notFound(appletId);
   return toApplet(row);
 }
@@ -132,7 +130,7 @@ export async function updateApplet(
   appletId: string,
   input: UpdateAppletInput,
 ): Promise<Applet> {
-  if (!APPLET_ID.test(appletId)) throw notFound(appletId);
+  if (!isDatabaseId(appletId)) throw notFound(appletId);
   return db.transaction().execute(async (trx) => {
     const current = await findAppletForUser(trx, userId, appletId, { forUpdate: true });
     if (current === undefined) throw notFound(appletId);
@@ -166,6 +164,6 @@ export async function updateApplet(
  *   await deleteApplet(db, userId, '7');
  */
 export async function deleteApplet(db: AppletsDatabase, userId: string, appletId: string): Promise<void> {
-  const deleted = APPLET_ID.test(appletId) && (await deleteAppletForUser(db, userId, appletId));
+  const deleted = isDatabaseId(appletId) && (await deleteAppletForUser(db, userId, appletId));
   if (!deleted) throw notFound(appletId);
 }

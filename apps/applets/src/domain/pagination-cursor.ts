@@ -1,3 +1,5 @@
+import { isDatabaseId } from './database-id';
+
 /**
  * Encodes the position after which the next page starts as an opaque cursor (base64url JSON), so clients
  * cannot depend on its shape and the keyset can change later.
@@ -21,7 +23,7 @@ export function decodeCursor(cursor: string): { beforeId: string } | undefined {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (typeof parsed !== 'object' || parsed === null || !('b' in parsed)) return undefined;
     const beforeId = parsed.b;
-    return typeof beforeId === 'string' && /^[1-9][0-9]{0,17}$/.test(beforeId) ? { beforeId } : undefined;
+    return typeof beforeId === 'string' && isDatabaseId(beforeId) ? { beforeId } : undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import {
   insertPartnerService,
   listPartnerServices,
   type NewPartnerServiceRow,
+  type PartnerServiceRow,
 } from '../data/partner-service-repository';
 
 /**
@@ -18,6 +19,11 @@ export interface PartnerService {
   api_base_url: string;
   created_at: string;
   updated_at: string;
+}
+
+/** Maps a registry row (which never holds the key) to its API shape. */
+function toPartnerService(row: PartnerServiceRow): PartnerService {
+  return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
 }
 
 /** What registering a partner service needs; `service_key` is stored and never returned. */
@@ -40,7 +46,7 @@ export async function registerPartnerService(
       errors: [{ name: 'slug', reason: 'already registered' }],
     });
   }
-  return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+  return toPartnerService(row);
 }
 
 /**
@@ -51,9 +57,5 @@ export async function registerPartnerService(
  */
 export async function listRegisteredServices(db: AppletsDatabase): Promise<PartnerService[]> {
   const rows = await listPartnerServices(db);
-  return rows.map((row) => ({
-    ...row,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-  }));
+  return rows.map(toPartnerService);
 }

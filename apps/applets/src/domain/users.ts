@@ -2,6 +2,7 @@ import { HttpProblem } from '@ittd/platform';
 import type { AppletsDatabase } from '../data/database';
 import { findUserById, findUserIdByTokenSha256, insertApiToken, insertUser } from '../data/user-repository';
 import { generateApiToken, hashApiToken } from './api-token';
+import { isDatabaseId } from './database-id';
 
 /** A new user and the plain API token, which is shown this once and stored only as a hash. */
 export interface CreatedUser {
@@ -38,7 +39,7 @@ export async function createUserWithToken(db: AppletsDatabase, name: string): Pr
  *   const token = await issueApiToken(db, '42');
  */
 export async function issueApiToken(db: AppletsDatabase, userId: string): Promise<string> {
-  const user = /^[1-9][0-9]{0,17}$/.test(userId) ? await findUserById(db, userId) : undefined;
+  const user = isDatabaseId(userId) ? await findUserById(db, userId) : undefined;
   if (user === undefined)
     throw new HttpProblem(404, { detail: `user ${JSON.stringify(userId)} does not exist` });
   const token = generateApiToken();

@@ -1,0 +1,2 @@
+export * from './schedule-definition';
+export * from './scheduler';

@@ -10,3 +10,7 @@ export * from './lifecycle';
 export * from './db';
 export * from './redis';
 export * from './service';
+
+// --- jobs and schedules ---
+export * from './jobs';
+export * from './schedule';

@@ -1,8 +1,26 @@
-export * from './job-definition';
-export * from './job-events';
+export {
+  defineJob,
+  retryDelayMs,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  type BackoffOptions,
+  type JobContext,
+  type JobDefinition,
+  type JobHandler,
+  type JobOptions,
+} from './job-definition';
+export { JobEvents, type JobEventBase, type JobEventMap } from './job-events';
 export { JobMetrics, type QueueDepth } from './job-metrics';
 export type { AttemptFailure } from './job-record';
-export * from './job-queue';
-export * from './job-worker';
-export * from './queue-health';
+export {
+  JobPayloadError,
+  JobQueue,
+  type DeadJob,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type JobLogger,
+  type JobQueueOptions,
+} from './job-queue';
+export { JobWorker, type JobWorkerOptions, type RateLimit } from './job-worker';
+export { queueDepthCheck, type QueueDepthCheckOptions } from './queue-health';
 export { DEFAULT_JOBS_PREFIX, queueKeys, type QueueKeys } from './queue-keys';

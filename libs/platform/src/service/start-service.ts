@@ -1,4 +1,5 @@
 import type { ConfigSchema } from '../config/describe-config';
+import { redactConfig } from '../config/load-config';
 import { createHttpService } from '../http/create-http-service';
 import { httpServerComponent } from '../http/http-server';
 import { runMigrations } from '../db/migrator';
@@ -52,6 +53,7 @@ export async function startService<S extends ConfigSchema, DB>(
 ): Promise<RunningService<S, DB>> {
   const ctx = createServiceContext(definition, options);
   const mode = options.mode ?? 'serve';
+  ctx.logger.info({ mode, config: redactConfig(definition.config, ctx.config) }, 'service starting');
   try {
     if (mode === 'serve' && definition.migrations && ctx.hasDatabase && migrateOnStart(ctx.config)) {
       await runMigrations(ctx.db, {

@@ -44,21 +44,22 @@ export async function insertApplet(db: AppletsDatabase, applet: NewAppletRow): P
 }
 
 /**
- * Finds one of a user's applets; another user's applet is simply not found. Inside a transaction,
- * `forUpdate` locks the row until commit (for read-modify-write updates).
+ * Finds one of a user's applets; another user's applet is simply not found.
  *
  * @example
  *   const row = await findAppletForUser(db, userId, '17');
- *   const locked = await findAppletForUser(trx, userId, '17', { forUpdate: true });
  */
 export async function findAppletForUser(
   db: AppletsDatabase,
   userId: string,
   appletId: string,
-  { forUpdate = false }: { forUpdate?: boolean } = {},
 ): Promise<AppletRow | undefined> {
-  const query = db.selectFrom('applets').selectAll().where('user_id', '=', userId).where('id', '=', appletId);
-  return (forUpdate ? query.forUpdate() : query).executeTakeFirst();
+  return db
+    .selectFrom('applets')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('id', '=', appletId)
+    .executeTakeFirst();
 }
 
 /**

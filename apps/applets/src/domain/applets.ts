@@ -118,8 +118,9 @@ export async function getApplet(db: AppletsDatabase, userId: string, appletId: s
 }
 
 /**
- * Updates one of a user's applets. New trigger fields get a new trigger identity, read in the same
- * transaction as the write so a concurrent update cannot pair fields with another identity.
+ * Updates one of a user's applets. New trigger fields get a new trigger identity; it depends only on the
+ * owner, the trigger's service and slug (which never change) and the fields, and both are written in one
+ * UPDATE, so concurrent updates cannot leave fields and identity out of step.
  *
  * @example
  *   await updateApplet(db, userId, '7', { enabled: false });
@@ -130,31 +131,29 @@ export async function updateApplet(
   appletId: string,
   input: UpdateAppletInput,
 ): Promise<Applet> {
-  if (!isDatabaseId(appletId)) throw notFound(appletId);
-  return db.transaction().execute(async (trx) => {
-    const current = await findAppletForUser(trx, userId, appletId, { forUpdate: true });
-    if (current === undefined) throw notFound(appletId);
-    const patch: AppletRowPatch = { enabled: input.enabled, action_fields: input.action?.fields };
-    const row = await updateAppletForUser(
-      trx,
-      userId,
-      appletId,
-      input.trigger === undefined
-        ? patch
-        : {
-            ...patch,
-            trigger_fields: input.trigger.fields,
-            trigger_identity: computeTriggerIdentity({
-              userId,
-              serviceSlug: current.trigger_service_slug,
-              triggerSlug: current.trigger_slug,
-              fields: input.trigger.fields,
-            }),
-          },
-    );
-    if (row === undefined) throw notFound(appletId);
-    return toApplet(row);
-  });
+  const current = isDatabaseId(appletId) ? await findAppletForUser(db, userId, appletId) : undefined;
+  if (current === undefined) throw notFound(appletId);
+  const patch: AppletRowPatch = { enabled: input.enabled, action_fields: input.action?.fields };
+  const row = await updateAppletForUser(
+    db,
+    userId,
+    appletId,
+    input.trigger === undefined
+      ? patch
+      : {
+          ...patch,
+          trigger_fields: input.trigger.fields,
+          trigger_identity: computeTriggerIdentity({
+            userId,
+            serviceSlug: current.trigger_service_slug,
+            triggerSlug: current.trigger_slug,
+            fields: input.trigger.fields,
+          }),
+        },
+  );
+  // Deleted between the read and the write.
+  if (row === undefined) throw notFound(appletId);
+  return toApplet(row);
 }
 
 /**

@@ -15,8 +15,16 @@ export class HttpMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
 
+  /** Reuses the metrics if the registry has them already (an app built twice on one service context). */
   constructor(registry: Registry) {
     const labelNames = ['method', 'route', 'status'] as const;
+    const existingRequests = registry.getSingleMetric('http_requests_total');
+    const existingDuration = registry.getSingleMetric('http_request_duration_seconds');
+    if (existingRequests instanceof Counter && existingDuration instanceof Histogram) {
+      this.requests = existingRequests as Counter<'method' | 'route' | 'status'>;
+      this.duration = existingDuration as Histogram<'method' | 'route' | 'status'>;
+      return;
+    }
     this.requests = new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by method, route template and status',

@@ -20,6 +20,20 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
+/** A keep-alive connection that has had one answer and now sits idle; `closed` settles when the server closes it. */
+async function idleKeepAliveSocket(port: number): Promise<{ closed: Promise<void> }> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('"hello"')) resolve();
+    });
+    socket.write('GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
+  });
+  return { closed };
+}
+
 async function waitUntilRefused(port: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -58,11 +72,12 @@ describe('a service process', () => {
     await database?.drop();
   });
 
-  it('on SIGTERM fails readiness, refuses new connections, finishes the in-flight request and exits 0', async () => {
+  it('on SIGTERM fails readiness, closes idle and refuses new connections, finishes the in-flight request and exits 0', async () => {
     const { proc, port } = await start();
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
 
+    const idle = await idleKeepAliveSocket(port);
     let slowAnswered = false;
     const slow = fetch(`${base}/slow?ms=1500`).finally(() => (slowAnswered = true));
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -72,6 +87,11 @@ describe('a service process', () => {
     const ready = await fetch(`${base}/health/ready`, { headers: { connection: 'close' } });
     expect(ready.status).toBe(503);
     expect(await waitUntilRefused(port, 1000)).toBe(true);
+    const idleClosed = await Promise.race([
+      idle.closed.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000)),
+    ]);
+    expect(idleClosed).toBe(true);
     expect(slowAnswered).toBe(false);
 
     const answer = await slow;

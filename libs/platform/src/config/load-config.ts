@@ -71,10 +71,18 @@ export function loadConfig<S extends ConfigSchema>(
   try {
     return parseConfig(schema, env, service);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(EX_CONFIG);
+    if (error instanceof ConfigError) exitOnConfigError(error);
+    throw error;
   }
+}
+
+/**
+ * Prints a config report to stderr and exits 78: the one way an invalid config ends a process (used by
+ * {@link loadConfig} and `runService`).
+ */
+export function exitOnConfigError(error: ConfigError): never {
+  process.stderr.write(`${error.message}\n`);
+  process.exit(EX_CONFIG);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeConfig, type ConfigSchema } from '../config/describe-config';
-import { ConfigError, EX_CONFIG } from '../config/load-config';
+import { ConfigError, exitOnConfigError } from '../config/load-config';
 import { runMigrations } from '../db/migrator';
 import { createServiceContext } from './service-context';
 import type { ServiceContext, ServiceDefinition } from './service-definition';
@@ -16,10 +16,7 @@ export interface RunServiceOptions {
 }
 
 function fail(error: unknown): never {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(EX_CONFIG);
-  }
+  if (error instanceof ConfigError) exitOnConfigError(error);
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 }

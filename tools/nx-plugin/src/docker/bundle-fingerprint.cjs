@@ -30,16 +30,29 @@ function listBundleFiles(dir) {
 }
 
 /**
- * A sha256 over everything that decides an image's content: the Dockerfile's bytes, the build args, and
- * each bundle file's path, executable bit and bytes. Same fingerprint, same image.
- * @param {{ bundleDir: string, dockerfile: string, buildArgs: Record<string, string> }} input
- * @returns {string}
- * @example bundleFingerprint({ bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {} });
+ * The base image a build starts from: the BASE_IMAGE build arg, else the Dockerfile's `ARG BASE_IMAGE=` default.
+ * @param {string} dockerfile
+ * @param {Record<string, string>} buildArgs
+ * @returns {string | undefined}
+ * @example baseImageOf('docker/Dockerfile', {}); // 'node:20-bookworm-slim'
  */
-function bundleFingerprint({ bundleDir, dockerfile, buildArgs }) {
+function baseImageOf(dockerfile, buildArgs) {
+  return buildArgs.BASE_IMAGE ?? /^ARG\s+BASE_IMAGE=(\S+)/m.exec(readFileSync(dockerfile, 'utf8'))?.[1];
+}
+
+/**
+ * A sha256 over everything that decides an image's content: the Dockerfile's bytes, the build args, the
+ * base image's id in the engine (`absent` before its first pull), and each bundle file's path, executable
+ * bit and bytes. Same fingerprint, same image; a rebuilt or updated base image changes it.
+ * @param {{ bundleDir: string, dockerfile: string, buildArgs: Record<string, string>, baseImageId: string }} input
+ * @returns {string}
+ * @example bundleFingerprint({ bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {}, baseImageId });
+ */
+function bundleFingerprint({ bundleDir, dockerfile, buildArgs, baseImageId }) {
   const hash = createHash('sha256');
   hash.update(`dockerfile\0${createHash('sha256').update(readFileSync(dockerfile)).digest('hex')}\n`);
   for (const key of Object.keys(buildArgs).sort()) hash.update(`arg\0${key}=${buildArgs[key]}\n`);
+  hash.update(`base\0${baseImageId}\n`);
   for (const file of listBundleFiles(bundleDir)) {
     const path = join(bundleDir, file);
     const executable = (statSync(path).mode & 0o111) !== 0 ? 'x' : '-';
@@ -50,4 +63,4 @@ function bundleFingerprint({ bundleDir, dockerfile, buildArgs }) {
   return hash.digest('hex');
 }
 
-module.exports = { FINGERPRINT_LABEL, listBundleFiles, bundleFingerprint };
+module.exports = { FINGERPRINT_LABEL, listBundleFiles, baseImageOf, bundleFingerprint };

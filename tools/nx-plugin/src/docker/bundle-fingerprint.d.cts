@@ -10,14 +10,27 @@ export declare const FINGERPRINT_LABEL: string;
 export declare function listBundleFiles(dir: string): string[];
 
 /**
- * A sha256 over everything that decides an image's content: the Dockerfile's bytes, the build args, and each
- * bundle file's path, executable bit and bytes. Same fingerprint, same image.
+ * The base image a build starts from: the BASE_IMAGE build arg, else the Dockerfile's `ARG BASE_IMAGE=` default.
  *
  * @example
- * bundleFingerprint({ bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {} });
+ * baseImageOf('docker/Dockerfile', {}); // 'node:20-bookworm-slim'
+ */
+export declare function baseImageOf(
+  dockerfile: string,
+  buildArgs: Record<string, string>,
+): string | undefined;
+
+/**
+ * A sha256 over everything that decides an image's content: the Dockerfile's bytes, the build args, the base
+ * image's id in the engine (`absent` before its first pull), and each bundle file's path, executable bit and
+ * bytes. Same fingerprint, same image; a rebuilt or updated base image changes it.
+ *
+ * @example
+ * bundleFingerprint({ bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {}, baseImageId });
  */
 export declare function bundleFingerprint(input: {
   bundleDir: string;
   dockerfile: string;
   buildArgs: Record<string, string>;
+  baseImageId: string;
 }): string;

@@ -61,7 +61,8 @@ function followStream(
 
 /**
  * Builds `spec` from the tar `context` through the Engine API (classic builder: no BuildKit session, no
- * frontend image to pull), tags it with all of `spec.tags` and returns the image id. Every event goes to `onEvent` as it arrives (build
+ * frontend image to pull), tags it with all of `spec.tags` and returns the image id. `dockerfile` is its path
+ * inside the context (default `Dockerfile`). Every event goes to `onEvent` as it arrives (build
  * output to the terminal); a failed step rejects with an {@link EngineStreamError} holding the engine's line,
  * e.g. "The command '/bin/sh -c exit 3' returned a non-zero code: 3".
  *
@@ -72,10 +73,10 @@ export async function buildImage(
   docker: Docker,
   context: NodeJS.ReadableStream,
   spec: ImageSpec,
-  options: { onEvent: (event: EngineEvent) => void; noCache?: boolean },
+  options: { onEvent: (event: EngineEvent) => void; noCache?: boolean; dockerfile?: string },
 ): Promise<string> {
   const stream = await docker.buildImage(context, {
-    dockerfile: 'Dockerfile',
+    dockerfile: options.dockerfile ?? 'Dockerfile',
     t: spec.exactTag,
     labels: spec.labels,
     buildargs: spec.buildArgs,
@@ -103,6 +104,23 @@ export async function findImageByFingerprint(
   const images = await docker.listImages({ filters: { label: [`${FINGERPRINT_LABEL}=${fingerprint}`] } });
   const newest = images.sort((a, b) => b.Created - a.Created)[0];
   return newest ? { id: newest.Id, tags: newest.RepoTags ?? [], labels: newest.Labels ?? {} } : undefined;
+}
+
+/**
+ * The id of `ref` in the engine, or `absent` (not pulled yet, or no base image named): part of the bundle
+ * fingerprint, so a rebuilt or updated base image means a rebuilt service image.
+ *
+ * @example
+ * await baseImageId(docker, 'ittd/node-base:20-local'); // 'sha256:5c7f...'
+ */
+export async function baseImageId(docker: Docker, ref: string | undefined): Promise<string> {
+  if (!ref) return 'absent';
+  try {
+    return (await docker.getImage(ref).inspect()).Id;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return 'absent';
+    throw error;
+  }
 }
 
 /**

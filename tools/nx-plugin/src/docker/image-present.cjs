@@ -9,12 +9,12 @@
 //
 // Prints `<image id> <tags>` when an image labelled with the bundle's fingerprint is in the engine, or
 // `missing <random>` / `unavailable <random>` otherwise: a random value never matches a cached hash, so a
-// missing image always makes docker-build run (and build). Plain JS and a raw Engine API call over the
+// missing image always makes docker-build run (and build). Plain JS and raw Engine API calls over the
 // socket (no dockerode) so it answers in about 0.1 s. Always exits 0: a failure to look means "run the task".
 const { randomUUID } = require('node:crypto');
 const { existsSync } = require('node:fs');
 const { request } = require('node:http');
-const { FINGERPRINT_LABEL, bundleFingerprint } = require('./bundle-fingerprint.cjs');
+const { FINGERPRINT_LABEL, baseImageOf, bundleFingerprint } = require('./bundle-fingerprint.cjs');
 
 /** @param {string[]} argv */
 function parseArgs(argv) {
@@ -39,34 +39,44 @@ function engineTarget() {
   return { host: url.hostname, port: Number(url.port || 2375) };
 }
 
-/** @param {string} fingerprint @returns {Promise<Array<{ Id: string, RepoTags: string[] | null }>>} */
-function imagesWithFingerprint(fingerprint) {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`${FINGERPRINT_LABEL}=${fingerprint}`] }));
+/**
+ * GETs an Engine API path and parses the JSON; a 404 resolves to undefined.
+ * @param {string} path
+ * @returns {Promise<any>} (the Engine API's JSON)
+ */
+function engineGet(path) {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { ...engineTarget(), path: `/images/json?filters=${filters}`, timeout: 2000 },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(body))));
-      },
-    );
+    const req = request({ ...engineTarget(), path, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve(JSON.parse(body));
+        else if (res.statusCode === 404) resolve(undefined);
+        else reject(new Error(body));
+      });
+    });
     req.on('timeout', () => req.destroy(new Error('engine timeout')));
     req.on('error', reject);
     req.end();
   });
 }
 
+/** @param {string | undefined} ref @returns {Promise<string>} the base image's id, or `absent` */
+async function baseImageId(ref) {
+  const image = ref ? await engineGet(`/images/${encodeURIComponent(ref)}/json`) : undefined;
+  return image?.Id ?? 'absent';
+}
+
 async function main() {
   const { bundleDir, dockerfile, baseImage } = parseArgs(process.argv.slice(2));
   if (!existsSync(bundleDir)) return `missing ${randomUUID()}`;
-  const fingerprint = bundleFingerprint({
-    bundleDir,
-    dockerfile,
-    buildArgs: baseImage ? { BASE_IMAGE: baseImage } : {},
-  });
-  const images = await imagesWithFingerprint(fingerprint);
+  const buildArgs = baseImage ? { BASE_IMAGE: baseImage } : {};
+  const baseId = await baseImageId(baseImageOf(dockerfile, buildArgs));
+  const fingerprint = bundleFingerprint({ bundleDir, dockerfile, buildArgs, baseImageId: baseId });
+  const filters = encodeURIComponent(JSON.stringify({ label: [`${FINGERPRINT_LABEL}=${fingerprint}`] }));
+  /** @type {Array<{ Id: string, RepoTags: string[] | null }>} */
+  const images = await engineGet(`/images/json?filters=${filters}`);
   if (images.length === 0) return `missing ${randomUUID()}`;
   return images.map((image) => `${image.Id} ${[...(image.RepoTags ?? [])].sort().join(',')}`).join('\n');
 }

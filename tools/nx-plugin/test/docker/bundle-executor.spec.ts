@@ -3,10 +3,11 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import bundleExecutor from '../../src/executors/bundle/executor';
-import { FIXTURE_ROOT, projectContext, WORKSPACE_ROOT } from './project-context';
+import { executorContext, WORKSPACE_ROOT } from '../../src/docker/executor-context';
+import { FIXTURE_ROOT } from './engine-fixtures';
 
 const outputs = join('tmp', 'nx-plugin-test', `bundle-${process.pid}`);
-const context = projectContext('hello-fixture', FIXTURE_ROOT, 'bundle');
+const context = executorContext('hello-fixture', FIXTURE_ROOT, 'bundle');
 
 function runBundle(outputPath: string, ...args: string[]): string {
   return execFileSync(process.execPath, ['--enable-source-maps', 'main.js', ...args], {

@@ -3,12 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDocker } from '../../src/docker/docker-engine';
+import { packBuildContext } from '../../src/docker/build-context';
+import { buildImage, connectDocker } from '../../src/docker/docker-engine';
 import bundleExecutor from '../../src/executors/bundle/executor';
 import dockerBuildExecutor, { type ImageRecord } from '../../src/executors/docker-build/executor';
 import {
   addedBytes,
   ensureBaseImage,
+  FIXTURE_ROOT,
   freePort,
   LOCAL_BASE_IMAGE,
   removeTestContainers,
@@ -16,7 +18,7 @@ import {
   startContainer,
   waitForOk,
 } from './engine-fixtures';
-import { FIXTURE_ROOT, projectContext, WORKSPACE_ROOT } from './project-context';
+import { executorContext, WORKSPACE_ROOT } from '../../src/docker/executor-context';
 
 const docker = connectDocker();
 const runId = `docker-build-${process.pid}`;
@@ -24,7 +26,7 @@ const runId = `docker-build-${process.pid}`;
 const service = `fixture-${process.pid}`;
 const bundlePath = join('tmp', 'nx-plugin-test', runId, 'bundle');
 const outputPath = join('tmp', 'nx-plugin-test', runId, 'image');
-const context = projectContext(service, FIXTURE_ROOT, 'docker-build');
+const context = executorContext(service, FIXTURE_ROOT, 'docker-build');
 const options = { bundlePath, outputPath, baseImage: LOCAL_BASE_IMAGE };
 
 function imagePresent(): string {
@@ -53,7 +55,7 @@ beforeAll(async () => {
   ensureBaseImage();
   const bundled = await bundleExecutor(
     { outputPath: bundlePath },
-    projectContext(service, FIXTURE_ROOT, 'bundle'),
+    executorContext(service, FIXTURE_ROOT, 'bundle'),
   );
   expect(bundled.success).toBe(true);
   const built = await dockerBuildExecutor(options, context);
@@ -123,6 +125,38 @@ describe('docker-build executor (real engine)', () => {
     expect(rebuilt.success).toBe(true);
     expect((await docker.getImage(rebuilt.record?.image ?? '').inspect()).Id).toBe(rebuilt.record?.id);
     record = rebuilt.record as ImageRecord;
+  });
+
+  it('rebuilds on a changed base image (same name, new id)', async () => {
+    const base = `ittd-test/base-${process.pid}:1`;
+    const dir = mkdtempSync(join(tmpdir(), 'ittd-base-'));
+    const baseImage = async (label: string): Promise<string> => {
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${LOCAL_BASE_IMAGE}\nLABEL dev.ittd.test-base=${label}\n`);
+      const spec = { repository: base, exactTag: base, tags: [base], labels: {}, buildArgs: {}, context: [] };
+      return buildImage(
+        docker,
+        packBuildContext([{ name: 'Dockerfile', source: join(dir, 'Dockerfile') }]),
+        spec,
+        {
+          onEvent: () => undefined,
+        },
+      );
+    };
+    try {
+      await baseImage('one');
+      const first = await dockerBuildExecutor({ ...options, baseImage: base }, context);
+      await baseImage('two');
+      const second = await dockerBuildExecutor({ ...options, baseImage: base }, context);
+      expect(first.success && second.success).toBe(true);
+      expect(second.record?.id).not.toBe(first.record?.id);
+      expect(
+        (await docker.getImage(second.record?.id ?? '').inspect()).Config.Labels['dev.ittd.test-base'],
+      ).toBe('two');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await removeImages();
+      await docker.getImage(base).remove({ force: true });
+    }
   });
 
   it.each([

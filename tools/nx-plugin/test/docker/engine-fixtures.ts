@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { WORKSPACE_ROOT } from './project-context';
+import { WORKSPACE_ROOT } from '../../src/docker/executor-context';
+
+/** The test fixture service (health, SIGTERM, describe-config), relative to the workspace root. */
+export const FIXTURE_ROOT = 'tools/nx-plugin/test/docker/fixtures/hello-service';
 
 /** The base image the tests build on: no registry is reachable, so never node:20-bookworm-slim. */
 export const LOCAL_BASE_IMAGE = 'ittd/node-base:20-local';

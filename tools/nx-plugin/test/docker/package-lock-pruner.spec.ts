@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prunePackageLock, type PackageLock } from '../../src/executors/bundle/package-lock-pruner';
-import { WORKSPACE_ROOT } from './project-context';
+import { WORKSPACE_ROOT } from '../../src/docker/executor-context';
 
 const root = { name: '@ittd/example', version: '1.0.0' };
 

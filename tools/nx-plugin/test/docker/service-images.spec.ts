@@ -16,7 +16,7 @@ import {
   startContainer,
   waitForOk,
 } from './engine-fixtures';
-import { projectContext, WORKSPACE_ROOT } from './project-context';
+import { executorContext, WORKSPACE_ROOT } from '../../src/docker/executor-context';
 
 /** Every deployable service: a folder under apps/ with a service.json. */
 const services = readdirSync(join(WORKSPACE_ROOT, 'apps')).filter((name) =>
@@ -60,12 +60,12 @@ describe.each(services)('the %s image', (service) => {
   beforeAll(async () => {
     const bundled = await bundleExecutor(
       { outputPath: bundlePath },
-      projectContext(service, `apps/${service}`, 'bundle'),
+      executorContext(service, `apps/${service}`, 'bundle'),
     );
     expect(bundled.success).toBe(true);
     const built = await dockerBuildExecutor(
       { bundlePath, outputPath: join(scratch, service, 'image'), baseImage: LOCAL_BASE_IMAGE },
-      projectContext(service, `apps/${service}`, 'docker-build'),
+      executorContext(service, `apps/${service}`, 'docker-build'),
     );
     expect(built.error).toBeUndefined();
     record = built.record as ImageRecord;

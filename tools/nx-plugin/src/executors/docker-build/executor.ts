@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import type Docker from 'dockerode';
 import { packBuildContext } from '../../docker/build-context';
-import { bundleFingerprint, listBundleFiles } from '../../docker/bundle-fingerprint.cjs';
+import { baseImageOf, bundleFingerprint, listBundleFiles } from '../../docker/bundle-fingerprint.cjs';
 import {
+  baseImageId,
   buildImage,
   connectDocker,
   findImageByFingerprint,
@@ -80,6 +81,7 @@ async function buildServiceImage(options: ResolvedDockerBuildOptions, docker: Do
     bundleDir: options.bundlePath,
     dockerfile: options.dockerfile,
     buildArgs,
+    baseImageId: await baseImageId(docker, baseImageOf(options.dockerfile, buildArgs)),
   });
 
   const existing = options.noCache ? undefined : await findImageByFingerprint(docker, fingerprint);

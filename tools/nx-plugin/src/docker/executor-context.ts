@@ -1,20 +1,18 @@
 import { resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 
-/** The workspace root, from this file's place in it. */
+/** The workspace root, from this file's place in it (tools/nx-plugin/src/docker). */
 export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 
-/** Where the test fixture service lives, relative to the workspace root. */
-export const FIXTURE_ROOT = 'tools/nx-plugin/test/docker/fixtures/hello-service';
-
 /**
- * The ExecutorContext Nx hands an executor for `nx run <projectName>:<target>`, for one project, so the
- * tests run the real executors on the fixture service and on the real apps without a project graph.
+ * The ExecutorContext Nx hands an executor for `nx run <projectName>:<target>`, for one project, so that
+ * the image benchmark and the tests call the real executors directly (timing the executor, not Nx's
+ * startup) without building a project graph.
  *
  * @example
- * await bundleExecutor({ outputPath: 'tmp/x' }, projectContext('hello-fixture', FIXTURE_ROOT, 'bundle'));
+ * await bundleExecutor({}, executorContext('applets', 'apps/applets', 'bundle'));
  */
-export function projectContext(
+export function executorContext(
   projectName: string,
   projectRoot: string,
   targetName: string,

@@ -1,0 +1,15 @@
+import type { Migration } from 'kysely';
+import * as createTriggerSubscriptions from './0001-create-trigger-subscriptions';
+import * as createTriggerEvents from './0002-create-trigger-events';
+
+/**
+ * The trigger poller's migrations as a static record, because the service is bundled by esbuild and cannot
+ * read a migrations folder at run time. Keys sort in the order they run; add new files here.
+ *
+ * @example
+ *   await runMigrations(db, { service: 'trigger-poller', migrations: triggerPollerMigrations });
+ */
+export const triggerPollerMigrations: Record<string, Migration> = {
+  '0001-create-trigger-subscriptions': createTriggerSubscriptions,
+  '0002-create-trigger-events': createTriggerEvents,
+};

@@ -1,0 +1,51 @@
+import { Router, type Request } from 'express';
+import { HttpProblem, parseRequest } from '@ittd/platform';
+import type { TriggerPollerDatabase } from '../data/database';
+import { hashServiceKey } from '../data/service-key-hash';
+import { findNotifiedTriggerIdentities, isKnownServiceKey } from '../data/subscription-repository';
+import { enqueuePolls, type PollJobs } from '../jobs/poll-jobs';
+import { notificationBody } from './request-schemas';
+
+/** The partner's key: `IFTTT-Service-Key`, or `IFTTT-Channel-Key` as older partners send it. */
+function readServiceKey(req: Request): string | undefined {
+  const key = req.get('ifttt-service-key') ?? req.get('ifttt-channel-key');
+  return key === undefined || key === '' ? undefined : key;
+}
+
+/**
+ * The partner's realtime endpoint, relative to `/v1`: `POST /notifications` with
+ * `{ data: [{trigger_identity} | {user_id}] }` (up to 1000). The `IFTTT-Service-Key` must be the key of at
+ * least one subscription (401 otherwise, checked before the body); entries match only that key's
+ * subscriptions; unknown identities and users are ignored. Each matched identity gets a `poll-trigger` job
+ * unless one already waits (unique key). Answers 202 `{ matched, enqueued }`.
+ *
+ * @example
+ *   app.use('/v1', notificationRoutes(db, pollJobs(ctx)));
+ */
+export function notificationRoutes(db: TriggerPollerDatabase, jobs: PollJobs): Router {
+  const router = Router();
+
+  router.post('/notifications', async (req, res) => {
+    const serviceKey = readServiceKey(req);
+    const keySha256 = serviceKey === undefined ? undefined : hashServiceKey(serviceKey);
+    if (keySha256 === undefined || !(await isKnownServiceKey(db, keySha256))) {
+      throw new HttpProblem(401, {
+        detail:
+          serviceKey === undefined
+            ? 'The IFTTT-Service-Key header is required.'
+            : 'The IFTTT-Service-Key is not the key of any subscription.',
+      });
+    }
+    const { data } = parseRequest(notificationBody, req.body, 'The notification is invalid.');
+    const triggerIdentities = await findNotifiedTriggerIdentities(db, keySha256, {
+      triggerIdentities: data.flatMap((entry) =>
+        entry.trigger_identity === undefined ? [] : [entry.trigger_identity],
+      ),
+      userIds: data.flatMap((entry) => (entry.user_id === undefined ? [] : [entry.user_id])),
+    });
+    const enqueued = await enqueuePolls(jobs, triggerIdentities);
+    res.status(202).json({ matched: triggerIdentities.length, enqueued });
+  });
+
+  return router;
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { TriggerFields } from '../data/database';
+import type { SubscriptionInput } from '../data/subscription-repository';
+
+/** Most entries of one realtime notification (Service API). */
+export const MAX_NOTIFICATION_ENTRIES = 1000;
+
+/** Most events `GET …/events` answers. */
+export const MAX_EVENTS_PAGE = 100;
+
+/** A trigger identity as a path segment or notification entry: what the engine generates (a SHA-256 hex or similar). */
+const triggerIdentity = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
+  error: 'expected 1-128 characters among A-Z a-z 0-9 _ . : -',
+});
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9_]{0,62}$/, {
+  error: 'expected a slug: lowercase letters, digits and underscores, at most 63 characters',
+});
+
+const location = z.strictObject({
+  lat: z.number().min(-90).max(90),
+  lng: z.number().min(-180).max(180),
+  radius: z.number().nonnegative().optional(),
+  address: z.string().optional(),
+  description: z.string().optional(),
+  zoom: z.number().optional(),
+});
+
+/** Trigger fields (Service API `StepFields`): slug -> string or Location, at most 50. */
+const triggerFields = z
+  .record(
+    slug,
+    z.union([z.string().max(10_000), location], { error: 'expected a string or a location {lat, lng}' }),
+  )
+  .refine((fields) => Object.keys(fields).length <= 50, {
+    error: 'at most 50 fields',
+  }) satisfies z.ZodType<TriggerFields>;
+
+/**
+ * Path parameter of `/admin/subscriptions/:triggerIdentity`.
+ *
+ * @example
+ *   const { triggerIdentity } = parseRequest(subscriptionPath, req.params);
+ */
+export const subscriptionPath = z.object({ triggerIdentity });
+
+/**
+ * Body of `PUT /admin/subscriptions/:triggerIdentity`. Unknown keys are rejected so that typos are not
+ * silently ignored.
+ *
+ * @example
+ *   const input = parseRequest(putSubscriptionBody, req.body);
+ */
+export const putSubscriptionBody = z.strictObject({
+  service_slug: slug,
+  api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  service_key: z.string().min(16, { error: 'expected at least 16 characters' }).max(1000),
+  trigger_slug: slug,
+  trigger_fields: triggerFields.default({}),
+  user_id: z.string().min(1).max(128),
+  user_timezone: z.string().min(1).max(64).default('UTC'),
+}) satisfies z.ZodType<Omit<SubscriptionInput, 'trigger_identity'>>;
+
+/**
+ * Query of `GET /admin/subscriptions/:triggerIdentity/events`.
+ *
+ * @example
+ *   const { limit } = parseRequest(listEventsQuery, req.query);
+ */
+export const listEventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_EVENTS_PAGE).default(20),
+});
+
+/**
+ * One notification entry: `{trigger_identity}` or `{user_id}` (other keys are ignored, as the Service API
+ * asks of both sides).
+ */
+const notificationEntry = z
+  .object({ trigger_identity: triggerIdentity.optional(), user_id: z.string().min(1).max(128).optional() })
+  .refine((entry) => entry.trigger_identity !== undefined || entry.user_id !== undefined, {
+    error: 'expected trigger_identity or user_id',
+  });
+
+/**
+ * Body of `POST /v1/notifications`: `{ data: [{trigger_identity} | {user_id}] }`, up to 1000 entries.
+ *
+ * @example
+ *   const { data } = parseRequest(notificationBody, req.body);
+ */
+export const notificationBody = z.object({
+  data: z.array(notificationEntry).max(MAX_NOTIFICATION_ENTRIES, {
+    error: `at most ${MAX_NOTIFICATION_ENTRIES} entries`,
+  }),
+});

@@ -1,0 +1,108 @@
+import { defineJob, type JobDefinition } from '@ittd/platform';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { TriggerPollerDatabase } from '../data/database';
+import { insertNewEvents } from '../data/event-repository';
+import { findPollTarget, markPolled } from '../data/subscription-repository';
+import { fetchTriggerEvents } from '../partner/partner-trigger-client';
+
+/** The queue of trigger polls (one queue: the platform's rate limits are per queue, set on workers). */
+export const POLL_QUEUE = 'trigger-polls';
+
+/** Payload of a `poll-trigger` job. */
+export const pollTriggerPayload = z.object({ trigger_identity: z.string().min(1).max(200) });
+
+/**
+ * Attempts per poll. Few, because the schedule enqueues a fresh poll every POLL_INTERVAL_SECONDS anyway: a
+ * retry ten minutes late is worth less than the next regular poll.
+ */
+export const POLL_MAX_ATTEMPTS = 5;
+
+/** Upper bound of a retry delay. */
+const POLL_RETRY_MAX_MS = 60_000;
+
+/** What polling needs besides the trigger identity. */
+export interface PollDependencies {
+  db: TriggerPollerDatabase;
+  logger: Logger;
+  /** `limit` sent to the partner. */
+  eventLimit: number;
+  timeoutMs: number;
+}
+
+/** What one poll did: `found` is false when the subscription was deleted meanwhile (nothing to do). */
+export interface PollOutcome {
+  found: boolean;
+  received: number;
+  recorded: number;
+}
+
+/**
+ * Polls one trigger identity: calls the partner's trigger endpoint, records the events not seen yet, and
+ * sets `last_polled_at`. Idempotent (events are unique per identity), so a retried or duplicated job is
+ * harmless. Throws a `PartnerCallError` when the partner fails, so the queue retries.
+ *
+ * @example
+ *   const outcome = await pollTrigger(deps, 'ti_1', { signal, requestId: 'poll-42-1' }); // { found: true, received: 3, recorded: 1 }
+ */
+export async function pollTrigger(
+  deps: PollDependencies,
+  triggerIdentity: string,
+  call: { signal: AbortSignal; requestId: string },
+): Promise<PollOutcome> {
+  const target = await findPollTarget(deps.db, triggerIdentity);
+  if (!target) return { found: false, received: 0, recorded: 0 };
+  const events = await fetchTriggerEvents({
+    apiBaseUrl: target.api_base_url,
+    serviceKey: target.service_key,
+    serviceSlug: target.service_slug,
+    triggerSlug: target.trigger_slug,
+    triggerIdentity,
+    triggerFields: target.trigger_fields,
+    userTimezone: target.user_timezone,
+    limit: deps.eventLimit,
+    timeoutMs: deps.timeoutMs,
+    signal: call.signal,
+    requestId: call.requestId,
+  });
+  const recorded = await deps.db.transaction().execute(async (tx) => {
+    const newIds = await insertNewEvents(tx, triggerIdentity, events);
+    await markPolled(tx, triggerIdentity);
+    return newIds.length;
+  });
+  return { found: true, received: events.length, recorded };
+}
+
+/**
+ * The `poll-trigger` job: {@link pollTrigger} on the {@link POLL_QUEUE}, {@link POLL_MAX_ATTEMPTS} attempts,
+ * exponential backoff from `retryBaseMs` up to 60 s. Producers (web, schedule) need the definition too, to
+ * enqueue; only the worker runs the handler.
+ *
+ * A partner's 401 is retried like any failure: the platform's queue has no way for a handler to dead-letter
+ * a job at once, so the error message says that retrying cannot help, and the few attempts end it soon.
+ *
+ * @example
+ *   const job = definePollTriggerJob({ db, logger, eventLimit: 50, timeoutMs: 10_000 }, 2000);
+ *   await queue.enqueue(job, { trigger_identity: 'ti_1' }, { uniqueKey: 'ti_1' });
+ */
+export function definePollTriggerJob(
+  deps: PollDependencies,
+  retryBaseMs: number,
+): JobDefinition<typeof pollTriggerPayload> {
+  return defineJob(
+    'poll-trigger',
+    pollTriggerPayload,
+    async ({ trigger_identity }, job) => {
+      const outcome = await pollTrigger(deps, trigger_identity, {
+        signal: job.signal,
+        requestId: `poll-${job.id}-${job.attempt}`,
+      });
+      deps.logger.debug({ trigger_identity, jobId: job.id, ...outcome }, 'trigger polled');
+    },
+    {
+      queue: POLL_QUEUE,
+      maxAttempts: POLL_MAX_ATTEMPTS,
+      backoff: { baseMs: retryBaseMs, maxMs: Math.max(retryBaseMs, POLL_RETRY_MAX_MS) },
+    },
+  );
+}

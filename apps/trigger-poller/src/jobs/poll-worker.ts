@@ -1,0 +1,35 @@
+import { queueDepthCheck, Scheduler, type Component } from '@ittd/platform';
+import type { TriggerPollerContext } from '../trigger-poller-context';
+import { triggerPollerSchedules } from './enqueue-due-polls-schedule';
+import { pollJobs } from './poll-jobs';
+import { POLL_QUEUE } from './poll-trigger-job';
+
+/**
+ * The `worker` process: a job worker running `poll-trigger` (WORKER_CONCURRENCY at once), a readiness check
+ * reporting the poll backlog (`warn`, never `fail`) and, when SCHEDULER_ENABLED, the cron schedules (fired
+ * once per tick across replicas; registered before the worker, so stopped after it).
+ *
+ * @example
+ *   const service: ServiceDefinition<typeof configSchema, DB> = { ..., worker: createPollWorker };
+ */
+export function createPollWorker(ctx: TriggerPollerContext): Component {
+  const { queue, pollTrigger } = pollJobs(ctx);
+  if (ctx.config.SCHEDULER_ENABLED) {
+    ctx.lifecycle.register(
+      new Scheduler({
+        redis: ctx.redis,
+        schedules: triggerPollerSchedules,
+        context: ctx,
+        prefix: `${ctx.config.REDIS_KEY_PREFIX}schedules:`,
+        logger: ctx.logger,
+        registry: ctx.metrics,
+      }),
+    );
+  }
+  ctx.health.add(queueDepthCheck(queue, { queues: [POLL_QUEUE] }));
+  return queue.createWorker({
+    jobs: [pollTrigger],
+    concurrency: ctx.config.WORKER_CONCURRENCY,
+    name: 'poll-worker',
+  });
+}

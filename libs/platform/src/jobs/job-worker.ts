@@ -20,6 +20,12 @@ export interface JobWorkerOptions {
   concurrency?: number;
   /** Most jobs taken per round trip. Default `min(concurrency, 100)`. */
   batchSize?: number;
+  /**
+   * Jobs taken ahead of free handler slots, so the next batch is already here when slots free up (Redis and
+   * handlers then work at the same time). They are leased (and renewed) while they wait, and handed back at
+   * once on shutdown. 0 disables. Default `batchSize`.
+   */
+  prefetch?: number;
   /** Lease length in ms; renewed every third of it while a handler runs. Default 30,000. */
   leaseMs?: number;
   /** How long `stop()` lets in-flight jobs finish before aborting and handing them back. Default 10,000. */
@@ -35,6 +41,7 @@ export interface JobWorkerOptions {
 interface Resolved {
   concurrency: number;
   batchSize: number;
+  prefetch: number;
   leaseMs: number;
   shutdownTimeoutMs: number;
   pollIntervalMs: number;
@@ -57,7 +64,10 @@ interface Running {
   readonly queue: QueueState;
   readonly id: string;
   readonly attempt: number;
-  readonly controller: AbortController;
+  readonly raw: string;
+  /** Created on first use of `context.signal` (most handlers never read it, and it costs microseconds). */
+  controller: AbortController | null;
+  abortReason: Error | null;
   /** Handed back on shutdown: its outcome must not be acked (the attempt number is reused by the next run). */
   released: boolean;
 }
@@ -103,7 +113,10 @@ export class JobWorker {
   private readonly options: Resolved;
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly queues = new Map<string, QueueState>();
+  /** Every job this worker holds a lease on: running, or prefetched and waiting in `waiting`. */
   private readonly running = new Map<string, Running>();
+  private readonly waiting: Running[] = [];
+  private active = 0;
   private readonly series = new Map<string, SeriesSet>();
   private slotWaiters: (() => void)[] = [];
   private subscriber: Redis | null = null;
@@ -120,9 +133,14 @@ export class JobWorker {
   ) {
     this.name = options.name ?? 'jobs-worker';
     const concurrency = positive('concurrency', options.concurrency ?? 10);
+    const batchSize = positive('batchSize', options.batchSize ?? Math.min(concurrency, 100));
+    const prefetch = options.prefetch ?? batchSize;
+    if (!Number.isInteger(prefetch) || prefetch < 0)
+      throw new Error(`prefetch must be an integer >= 0, got ${prefetch}`);
     this.options = {
       concurrency,
-      batchSize: positive('batchSize', options.batchSize ?? Math.min(concurrency, 100)),
+      batchSize,
+      prefetch,
       leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
       shutdownTimeoutMs: Math.max(0, options.shutdownTimeoutMs ?? 10_000),
       pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs ?? 5000),
@@ -151,9 +169,9 @@ export class JobWorker {
     }
   }
 
-  /** Jobs running now in this process. */
+  /** Jobs whose handler runs now in this process. */
   get inFlight(): number {
-    return this.running.size;
+    return this.active;
   }
 
   /** Subscribes to wake-ups and starts one take loop per queue. */
@@ -197,6 +215,7 @@ export class JobWorker {
     this.queues.forEach((q) => this.wake(q));
     this.notifySlot();
     await Promise.race([Promise.all(this.loops), delay(Math.max(0, deadline - Date.now()))]);
+    if (this.waiting.length > 0) await this.handBack(this.waiting.splice(0));
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([
         new Promise<void>((resolve) => this.slotWaiters.push(resolve)),
@@ -215,7 +234,7 @@ export class JobWorker {
     for (const job of jobs) {
       job.released = true;
       this.running.delete(job.id + '@' + job.queue.keys.queue);
-      job.controller.abort(new Error('worker shutting down: job handed back to the queue'));
+      abort(job, new Error('worker shutting down: job handed back to the queue'));
     }
     for (const q of this.queues.values()) {
       const mine = jobs.filter((job) => job.queue === q);
@@ -241,15 +260,16 @@ export class JobWorker {
   private async loop(q: QueueState): Promise<void> {
     let errors = 0;
     while (this.state === 'running') {
-      const free = this.options.concurrency - this.running.size;
-      if (free <= 0) {
+      const room = this.options.concurrency + this.options.prefetch - this.running.size;
+      // While prefetched jobs wait, take only once a good part of a batch fits (no trickle of tiny takes).
+      if (room <= 0 || (this.waiting.length > 0 && room < this.options.batchSize / 2)) {
         await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
         continue;
       }
       const seq = q.wakeSeq;
       let taken: TakeResult;
       try {
-        taken = await this.take(q, Math.min(free, this.options.batchSize));
+        taken = await this.take(q, Math.min(room, this.options.batchSize));
         errors = 0;
       } catch (error) {
         this.reportError(q, error);
@@ -257,11 +277,15 @@ export class JobWorker {
         continue;
       }
       if (this.state !== 'running') {
-        const handedBack = taken.jobs.map((job) => this.track(q, job.id, job.attempt));
+        const handedBack = taken.jobs.map((job) => this.track(q, job));
         if (handedBack.length > 0) await this.handBack(handedBack);
         break;
       }
-      for (const job of taken.jobs) void this.execute(q, job);
+      for (const job of taken.jobs) {
+        const run = this.track(q, job);
+        if (this.active < this.options.concurrency) void this.execute(run);
+        else this.waiting.push(run);
+      }
       if (taken.jobs.length === 0 && q.wakeSeq === seq) {
         await this.idle(
           q,
@@ -295,16 +319,17 @@ export class JobWorker {
     return { nextDueMs: Number(reply[0]), jobs };
   }
 
-  private track(q: QueueState, id: string, attempt: number): Running {
-    const job: Running = { queue: q, id, attempt, controller: new AbortController(), released: false };
+  private track(q: QueueState, { id, attempt, raw }: TakenJob): Running {
+    const job: Running = { queue: q, id, attempt, raw, controller: null, abortReason: null, released: false };
     this.running.set(id + '@' + q.keys.queue, job);
     return job;
   }
 
-  private async execute(q: QueueState, taken: TakenJob): Promise<void> {
-    const run = this.track(q, taken.id, taken.attempt);
-    const queueName = q.keys.queue;
-    const record = JSON.parse(taken.raw) as JobRecord;
+  private async execute(run: Running): Promise<void> {
+    this.active++;
+    const taken = run;
+    const queueName = run.queue.keys.queue;
+    const record = JSON.parse(run.raw) as JobRecord;
     const definition = this.definitions.get(record.n);
     const series = this.seriesFor(queueName, record.n);
     const startedAt = performance.now();
@@ -335,7 +360,9 @@ export class JobWorker {
         queue: queueName,
         attempt: taken.attempt,
         maxAttempts: record.m,
-        signal: run.controller.signal,
+        get signal() {
+          return signalOf(run);
+        },
       });
       const seconds = (performance.now() - startedAt) / 1000;
       series?.run.observe(seconds);
@@ -370,6 +397,9 @@ export class JobWorker {
       }
     } finally {
       this.running.delete(taken.id + '@' + queueName);
+      this.active--;
+      const next = this.state === 'running' ? this.waiting.shift() : undefined;
+      if (next) void this.execute(next);
       this.notifySlot();
     }
   }
@@ -438,9 +468,8 @@ export class JobWorker {
           ...mine.flatMap((job) => [job.id, job.attempt]),
         ])) as string[];
         for (const id of lost) {
-          this.running
-            .get(id + '@' + q.keys.queue)
-            ?.controller.abort(new Error('lease lost: another worker may run this job'));
+          const job = this.running.get(id + '@' + q.keys.queue);
+          if (job) abort(job, new Error('lease lost: another worker may run this job'));
         }
       } catch (error) {
         this.reportError(q, error);
@@ -509,6 +538,20 @@ interface TakenJob {
 interface TakeResult {
   nextDueMs: number;
   jobs: TakenJob[];
+}
+
+/** The job's abort signal, created on first use (already aborted if the job was aborted before). */
+function signalOf(run: Running): AbortSignal {
+  if (!run.controller) {
+    run.controller = new AbortController();
+    if (run.abortReason) run.controller.abort(run.abortReason);
+  }
+  return run.controller.signal;
+}
+
+function abort(run: Running, reason: Error): void {
+  run.abortReason ??= reason;
+  run.controller?.abort(reason);
 }
 
 function delay(ms: number): Promise<void> {

@@ -89,7 +89,7 @@ return out
  * Take up to N jobs. ARGV: max, leaseMs, rateMax (0 = no limit), rateIntervalMs.
  * First promotes due delayed jobs and reclaims expired leases (a reclaim counts as an attempt: dead-lettered
  * at the last one, else ready again at once). Returns a flat array:
- *   nextDueMs (-1 if nothing is scheduled), reclaimed count R, then R pairs (job name, 1 if dead-lettered),
+ *   nextDueMs (-1 if nothing is scheduled; computed only when nothing was taken), reclaimed count R, then R pairs (job name, 1 if dead-lettered),
  *   then 3 per taken job: id, attempt, record.
  */
 export const takeScript = new RedisScript(`${PRELUDE}
@@ -175,17 +175,20 @@ if n > 0 then
   end
 end
 local nextDue = rateWait
-local d = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if d[2] then
-  local w = tonumber(d[2]) - now
-  if nextDue < 0 or w < nextDue then nextDue = w end
+if #taken == 0 then
+  -- Only an idle worker needs to know when to look again: the next delayed job or lease expiry.
+  local d = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if d[2] then
+    local w = tonumber(d[2]) - now
+    if nextDue < 0 or w < nextDue then nextDue = w end
+  end
+  local l = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  if l[2] then
+    local w = tonumber(l[2]) - now
+    if nextDue < 0 or w < nextDue then nextDue = w end
+  end
+  if nextDue >= 0 and nextDue < 1 then nextDue = 1 end
 end
-local l = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-if l[2] then
-  local w = tonumber(l[2]) - now
-  if nextDue < 0 or w < nextDue then nextDue = w end
-end
-if nextDue >= 0 and nextDue < 1 then nextDue = 1 end
 local out = { nextDue, #reclaimed / 2 }
 for _, v in ipairs(reclaimed) do out[#out + 1] = v end
 for _, v in ipairs(taken) do out[#out + 1] = v end

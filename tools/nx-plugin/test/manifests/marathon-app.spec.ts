@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { buildMarathonApp } from '../../src/manifests/marathon-app';
-import { appletsDescriptor, context, notifierDescriptor } from '../support/fixtures';
+import { appletsDescriptor, context, notifierDescriptor, realServices } from '../support/fixtures';
 import { validateMarathonApp } from '../support/reference-schemas';
 
 describe('buildMarathonApp', () => {
-  it("builds applets' real processes as valid Marathon apps", () => {
-    const descriptor = appletsDescriptor();
-    for (const process of Object.keys(descriptor.processes)) {
-      const app = buildMarathonApp(descriptor, process, context('applets'));
-      expect(validateMarathonApp(app)).toEqual([]);
+  it('builds every process of every real service (applets first) as a valid Marathon app', () => {
+    const services = realServices();
+    expect(services.map((s) => s.name)).toContain('applets');
+    for (const { name, descriptor } of services) {
+      for (const environment of Object.keys(descriptor.env ?? { production: {} })) {
+        for (const process of Object.keys(descriptor.processes)) {
+          const app = buildMarathonApp(descriptor, process, context(name, { environment }));
+          expect(validateMarathonApp(app), `${name} ${environment} ${process}`).toEqual([]);
+        }
+      }
     }
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildChronosJob, ChronosSecretsUnsupportedError } from '../../src/manifests/chronos-job';
 import { cronToIso8601, UnsupportedCronError } from '../../src/manifests/cron-to-iso8601';
 import { buildMetronomeJob } from '../../src/manifests/metronome-job';
-import { context, notifierDescriptor } from '../support/fixtures';
+import { context, notifierDescriptor, realServices } from '../support/fixtures';
 import { validateMetronomeJob, validateMetronomeSchedule } from '../support/reference-schemas';
 
 const jobs = Object.keys(notifierDescriptor.jobs ?? {});
@@ -77,6 +77,23 @@ describe('buildMetronomeJob', () => {
         const job = buildMetronomeJob(notifierDescriptor, name, context('notifier', { environment }));
         expect(validateMetronomeJob(job)).toEqual([]);
         for (const schedule of job.schedules) expect(validateMetronomeSchedule(schedule)).toEqual([]);
+      }
+    }
+  });
+
+  it("builds every real service's jobs as valid Metronome jobs, and as Chronos jobs where Chronos can", () => {
+    for (const { name, descriptor } of realServices()) {
+      for (const environment of Object.keys(descriptor.env ?? { production: {} })) {
+        for (const job of Object.keys(descriptor.jobs ?? {})) {
+          const metronome = buildMetronomeJob(descriptor, job, context(name, { environment }));
+          expect(validateMetronomeJob(metronome), `${name} ${environment} ${job}`).toEqual([]);
+          for (const schedule of metronome.schedules) expect(validateMetronomeSchedule(schedule)).toEqual([]);
+          try {
+            expect(buildChronosJob(descriptor, job, context(name, { environment })).schedule).toMatch(/^R\//);
+          } catch (error) {
+            expect(error, `${name} ${environment} ${job}`).toBeInstanceOf(ChronosSecretsUnsupportedError);
+          }
+        }
       }
     }
   });

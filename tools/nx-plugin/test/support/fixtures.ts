@@ -1,13 +1,24 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { workspaceRoot } from '@nx/devkit';
 import { readServiceDescriptor } from '../../src/descriptor/load-descriptor';
-import type { ServiceDescriptor } from '../../src/descriptor/service-descriptor';
+import type { Service, ServiceDescriptor } from '../../src/descriptor/service-descriptor';
 import type { ConfigSettingDescription } from '../../src/config/config-settings';
 import type { DeployContext } from '../../src/manifests/deploy-context';
 
 /** The real descriptor of the applets service, read from the repository. */
 export function appletsDescriptor(): ServiceDescriptor {
   return readServiceDescriptor(join(workspaceRoot, 'apps', 'applets', 'service.json'));
+}
+
+/** Every real service of the repository (apps/*\/service.json), applets included. */
+export function realServices(): Service[] {
+  return readdirSync(join(workspaceRoot, 'apps'))
+    .filter((name) => existsSync(join(workspaceRoot, 'apps', name, 'service.json')))
+    .map((name) => ({
+      name,
+      descriptor: readServiceDescriptor(join(workspaceRoot, 'apps', name, 'service.json')),
+    }));
 }
 
 /** A service with several processes, secrets and schedules: what the real one does not exercise yet. */

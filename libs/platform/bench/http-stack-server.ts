@@ -1,7 +1,8 @@
 // One side of the HTTP stack benchmark, run as its own process by http-stack.bench.ts:
 // `platform` = createHttpService (request ids, pino line per request, metrics, problem middleware) behind the
 // platform's graceful server; `bare` = a bare Express 5 app. Both answer GET /hello with the same JSON.
-// Sends `{ port }` over IPC once listening.
+// Sends `{ port }` over IPC once listening, and answers any later message with its CPU usage so far
+// (`process.cpuUsage()`), which the benchmark turns into CPU time per request.
 import { createServer, type Server } from 'node:http';
 import express from 'express';
 import {
@@ -53,5 +54,6 @@ void listen().then((server) => {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
   process.send?.({ port: address.port });
+  process.on('message', () => process.send?.({ cpu: process.cpuUsage() }));
   process.on('disconnect', () => process.exit(0));
 });

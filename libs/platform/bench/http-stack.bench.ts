@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     `platform / bare req/s per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${ratio}`,
   );
   const cpuRatio = bare.cpuMicrosPerRequest / platform.cpuMicrosPerRequest;
-  console.log(`bare / platform CPU per request: ${cpuRatio.toFixed(2)} `);
+  console.log(`bare / platform CPU per request: ${cpuRatio.toFixed(2)}`);
   console.log(JSON.stringify({ platform_vs_bare_express_rps_ratio: ratio }));
 }
 

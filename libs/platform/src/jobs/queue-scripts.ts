@@ -6,7 +6,8 @@ import { RedisScript } from './redis-script';
  *   2 delayed  ZSET  id -> run-at (Redis server time, ms)
  *   3 leases   ZSET  id -> lease expiry (Redis server time, ms)
  *   4 jobs     HASH  id -> record JSON {n,p,m,u?,t,r,d} (written once, never re-encoded by Lua)
- *   5 att      HASH  id -> attempts started so far (the fencing token of a lease)
+ *   5 att      HASH  id -> attempts finished so far (failed or lease expired); absent = 0. The running attempt is
+ *                    att + 1, which is also the fencing token of its lease. Takes only read it (no write per job).
  *   6 hist     HASH  id -> JSON array of failed attempts {attempt, at, error}
  *   7 dead     ZSET  id -> dead-lettered at (ms)
  *   8 uniq     HASH  unique key -> id, while that job waits
@@ -32,7 +33,7 @@ local function appendHistory(key, id, entry)
   end
 end
 local function leased(id, attempt)
-  return redis.call('ZSCORE', KEYS[3], id) and redis.call('HGET', KEYS[5], id) == attempt
+  return redis.call('ZSCORE', KEYS[3], id) and tonumber(redis.call('HGET', KEYS[5], id) or '0') + 1 == tonumber(attempt)
 end
 `;
 
@@ -114,7 +115,8 @@ for _, id in ipairs(expired) do
   local rec = redis.call('HGET', KEYS[4], id)
   if rec then
     local job = cjson.decode(rec)
-    local attempt = tonumber(redis.call('HGET', KEYS[5], id) or '0')
+    local attempt = tonumber(redis.call('HGET', KEYS[5], id) or '0') + 1
+    redis.call('HSET', KEYS[5], id, attempt)
     appendHistory(KEYS[6], id, '{"attempt":' .. attempt .. ',"at":' .. now ..
       ',"error":"lease expired: the worker stopped or lost Redis before finishing"}')
     reclaimed[#reclaimed + 1] = job.n
@@ -149,6 +151,7 @@ if n > 0 then
     local ids = {}
     for k = 1, #popped, 2 do ids[#ids + 1] = popped[k] end
     local recs = redis.call('HMGET', KEYS[4], unpack(ids))
+    local atts = redis.call('HMGET', KEYS[5], unpack(ids))
     local leases = {}
     local expiry = now + tonumber(ARGV[2])
     for k, id in ipairs(ids) do
@@ -161,7 +164,7 @@ if n > 0 then
           if type(u) == 'string' and redis.call('HGET', KEYS[8], u) == id then redis.call('HDEL', KEYS[8], u) end
         end
         taken[#taken + 1] = id
-        taken[#taken + 1] = redis.call('HINCRBY', KEYS[5], id, 1)
+        taken[#taken + 1] = tonumber(atts[k] or '0') + 1
         taken[#taken + 1] = rec
       end
     end
@@ -219,6 +222,7 @@ for i = 3, #ARGV, 5 do
   local kind, id = ARGV[i], ARGV[i + 1]
   if leased(id, ARGV[i + 2]) then
     redis.call('ZREM', KEYS[3], id)
+    redis.call('HSET', KEYS[5], id, ARGV[i + 2])
     appendHistory(KEYS[6], id, ARGV[i + 4])
     if kind == 'r' then
       redis.call('ZADD', KEYS[2], now + tonumber(ARGV[i + 3]), id)
@@ -249,8 +253,9 @@ return lost
 `);
 
 /**
- * Hand leased jobs back at once (graceful shutdown). The attempt is given back too: a hand-back is not a
- * failure. ARGV: channel, then pairs id, attempt. Returns the number handed back.
+ * Hand leased jobs back at once (graceful shutdown). The attempt is not counted: a hand-back is not a failure
+ * (the worker that hands back never acks that run, since the next run reuses its attempt number).
+ * ARGV: channel, then pairs id, attempt. Returns the number handed back.
  */
 export const releaseScript = new RedisScript(`${PRELUDE}
 local released = 0
@@ -258,7 +263,6 @@ for i = 2, #ARGV, 2 do
   local id = ARGV[i]
   if leased(id, ARGV[i + 1]) then
     redis.call('ZREM', KEYS[3], id)
-    redis.call('HINCRBY', KEYS[5], id, -1)
     local rec = redis.call('HGET', KEYS[4], id)
     if rec then redis.call('ZADD', KEYS[1], readyScore(cjson.decode(rec).p, id), id) end
     released = released + 1
@@ -284,7 +288,7 @@ for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[7], id) == 1 then
     local rec = redis.call('HGET', KEYS[4], id)
     if rec then
-      redis.call('HSET', KEYS[5], id, 0)
+      redis.call('HDEL', KEYS[5], id)
       redis.call('ZADD', KEYS[1], readyScore(cjson.decode(rec).p, id), id)
       moved = moved + 1
     end

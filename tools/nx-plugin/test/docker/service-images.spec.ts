@@ -28,6 +28,7 @@ interface ConfigSchema {
 }
 
 interface ServiceDescriptor {
+  processes: Record<string, { args: string[]; port?: number }>;
   health?: { readyPath?: string };
   env?: Record<string, Record<string, unknown>>;
 }
@@ -98,14 +99,23 @@ describe.each(services)('the %s image', (service) => {
     expect(probe).toEqual({ exitCode: 0, output: '1000\n' });
   });
 
-  it('answers its readiness path, then exits 0 within its drain deadline on SIGTERM', async () => {
-    const port = await freePort();
-    const container = await startContainer(docker, record.image, runId, {
-      env: { ...env, PORT: String(port) },
-    });
-    await waitForOk(`http://127.0.0.1:${port}${descriptor.health?.readyPath ?? '/health/ready'}`, 30_000);
-    await container.stop({ t: Math.ceil(DRAIN_MS / 1000) + 10 });
-    const state = (await container.inspect()).State;
-    expect(state.ExitCode).toBe(0);
-  });
+  // Each process as Marathon runs it: the image's entrypoint with the process's args.
+  const httpProcesses = Object.entries(descriptor.processes).filter(
+    ([, definition]) => definition.port !== undefined,
+  );
+
+  it.each(httpProcesses)(
+    'runs process %s: answers its readiness path, then exits 0 within its drain deadline on SIGTERM',
+    async (_name, definition) => {
+      const port = await freePort();
+      const container = await startContainer(docker, record.image, runId, {
+        env: { ...env, PORT: String(port) },
+        cmd: definition.args,
+      });
+      await waitForOk(`http://127.0.0.1:${port}${descriptor.health?.readyPath ?? '/health/ready'}`, 30_000);
+      await container.stop({ t: Math.ceil(DRAIN_MS / 1000) + 10 });
+      const state = (await container.inspect()).State;
+      expect(state.ExitCode).toBe(0);
+    },
+  );
 });

@@ -109,13 +109,13 @@ describe('describeConfig', () => {
   });
 });
 
-describe('a service started with invalid config', () => {
+describe('a service started with invalid config', { timeout: 120_000 }, () => {
   it('exits 78 with every problem on stderr and the secret hidden', async () => {
     const proc = spawnTsx(FIXTURE_MAIN, ['serve'], {
       PORT: 'abc',
       DATABASE_URL: 'mysql://root:hunter2@db/x',
     });
-    expect(await proc.exited()).toBe(EX_CONFIG);
+    expect(await proc.exited(60_000)).toBe(EX_CONFIG);
     expect(proc.stderr()).toBe(
       [
         'Invalid configuration for fixture (3 problems):',
@@ -130,7 +130,7 @@ describe('a service started with invalid config', () => {
 
   it('describe-config prints the schema as JSON without reading env', async () => {
     const proc = spawnTsx(FIXTURE_MAIN, ['describe-config'], { PARTNER_TOKEN: 'hunter2' });
-    expect(await proc.exited()).toBe(0);
+    expect(await proc.exited(60_000)).toBe(0);
     const described = JSON.parse(proc.stdout()) as {
       service: string;
       env: Array<{ name: string; secret: boolean }>;

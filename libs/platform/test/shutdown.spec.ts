@@ -43,7 +43,10 @@ async function waitUntilRefused(port: number, timeoutMs: number): Promise<boolea
   return false;
 }
 
-describe('a service process', () => {
+/** Starting a tsx child takes seconds; on a loaded 2-core machine with other test files running, far more. */
+const CHILD_START_MS = 60_000;
+
+describe('a service process', { timeout: 120_000 }, () => {
   let database: TestDatabase;
   const processes: SpawnedProcess[] = [];
 
@@ -59,7 +62,7 @@ describe('a service process', () => {
       ...extraEnv,
     });
     processes.push(proc);
-    await proc.waitForOutput('http server listening', 20_000);
+    await proc.waitForOutput('http server listening', CHILD_START_MS);
     return { proc, port };
   }
 
@@ -107,7 +110,7 @@ describe('a service process', () => {
     proc.child.kill('SIGTERM');
     await proc.waitForOutput('shutdown begins');
     proc.child.kill('SIGTERM');
-    expect(await proc.exited(3000)).toBe(1);
+    expect(await proc.exited(10_000)).toBe(1);
     expect(await refused(port)).toBe(true);
   });
 
@@ -119,11 +122,11 @@ describe('a service process', () => {
       spawnTsx(FIXTURE_MAIN, ['run-job', 'nope'], env),
     ];
     processes.push(ok, failed, unknown);
-    expect(await ok.exited()).toBe(0);
+    expect(await ok.exited(CHILD_START_MS)).toBe(0);
     expect(ok.stdout()).toContain('job ran');
-    expect(await failed.exited()).toBe(1);
+    expect(await failed.exited(CHILD_START_MS)).toBe(1);
     expect(failed.stdout()).toContain('job failed on purpose');
-    expect(await unknown.exited()).toBe(EX_USAGE);
+    expect(await unknown.exited(CHILD_START_MS)).toBe(EX_USAGE);
     expect(unknown.stderr()).toContain('unknown job "nope"; known jobs: succeed, explode');
   });
 });

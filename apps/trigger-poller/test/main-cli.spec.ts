@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describeConfig, listSchedules } from '@ittd/platform';
+import { spawnTsx } from '@ittd/platform/testing';
+import { configSchema } from '../src/config';
+import { triggerPollerSchedules } from '../src/jobs/enqueue-due-polls-schedule';
+import {
+  startTriggerPollerTestService,
+  type TriggerPollerTestService,
+} from './support/trigger-poller-test-service';
+
+const MAIN = 'src/main.ts';
+let service: TriggerPollerTestService;
+
+interface ServiceJson {
+  processes: Record<string, { args: string[] }>;
+  env: Record<string, Record<string, string | { secret: string }>>;
+  jobs: Record<string, { cron: string; timezone?: string }>;
+}
+const descriptor = JSON.parse(readFileSync('service.json', 'utf8')) as ServiceJson;
+
+beforeAll(async () => {
+  service = await startTriggerPollerTestService({ POLL_INTERVAL_SECONDS: '300' });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+describe('src/main.ts', () => {
+  it('describe-config lists the settings and marks the secrets', async () => {
+    const proc = spawnTsx(MAIN, ['describe-config']);
+    expect(await proc.exited()).toBe(0);
+    const described = JSON.parse(proc.stdout()) as {
+      service: string;
+      env: { name: string; secret: boolean }[];
+    };
+    expect(described.service).toBe('trigger-poller');
+    const secrets = described.env.filter((field) => field.secret).map((field) => field.name);
+    expect(secrets.sort()).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+    expect(described.env.map((field) => field.name)).toEqual(
+      expect.arrayContaining([
+        'POLL_INTERVAL_SECONDS',
+        'POLL_BATCH_SIZE',
+        'PARTNER_TIMEOUT_MS',
+        'SCHEDULER_ENABLED',
+      ]),
+    );
+  });
+
+  it('run-job enqueue-due-polls enqueues only due subscriptions, never polled first, within the batch size', async () => {
+    const partner = { url: 'http://127.0.0.1:9', serviceKey: 'sk_cli_partner_0123456789abcdef' };
+    for (const id of ['ti_never', 'ti_old', 'ti_recent']) await service.subscribe(id, partner);
+    await service.db
+      .updateTable('trigger_subscriptions')
+      .set({ last_polled_at: sql<Date>`now() - interval '10 minutes'` })
+      .where('trigger_identity', '=', 'ti_old')
+      .execute();
+    await service.db
+      .updateTable('trigger_subscriptions')
+      .set({ last_polled_at: sql<Date>`now() - interval '10 seconds'` })
+      .where('trigger_identity', '=', 'ti_recent')
+      .execute();
+
+    const oneOnly = spawnTsx(MAIN, ['run-job', 'enqueue-due-polls'], {
+      ...service.env,
+      POLL_BATCH_SIZE: '1',
+    });
+    expect(await oneOnly.exited()).toBe(0);
+    expect(await service.waitingPolls()).toEqual(['ti_never']);
+
+    const all = spawnTsx(MAIN, ['run-job', 'enqueue-due-polls'], { ...service.env, LOG_LEVEL: 'info' });
+    expect(await all.exited()).toBe(0);
+    expect(all.stdout()).toContain('"due":2,"enqueued":1');
+    expect(await service.waitingPolls()).toEqual(['ti_never', 'ti_old']);
+  });
+
+  it('run-job with an unknown name exits 64 naming the known jobs', async () => {
+    const proc = spawnTsx(MAIN, ['run-job', 'nope'], service.env);
+    expect(await proc.exited()).toBe(64);
+    expect(proc.stderr()).toContain('enqueue-due-polls');
+  });
+});
+
+describe('service.json', () => {
+  it('declares exactly the schedules of the code, with the same cron, for Chronos/Metronome', () => {
+    const declared = Object.entries(descriptor.jobs).map(([name, job]) => ({
+      name,
+      cron: job.cron,
+      timezone: job.timezone ?? 'UTC',
+    }));
+    expect(declared).toEqual(
+      listSchedules(triggerPollerSchedules).map(({ name, cron, timezone }) => ({ name, cron, timezone })),
+    );
+  });
+
+  it('sets only known settings, and every secret setting by reference outside local', () => {
+    const fields = new Map(describeConfig(configSchema).map((field) => [field.name, field]));
+    for (const [environment, env] of Object.entries(descriptor.env)) {
+      for (const [name, value] of Object.entries(env)) {
+        expect(fields.has(name), `${environment}.${name} is a setting`).toBe(true);
+        if (environment !== 'local' && fields.get(name)?.secret) {
+          expect(value, `${environment}.${name} is a secret reference`).toHaveProperty('secret');
+        }
+      }
+    }
+    expect(Object.values(descriptor.processes).map((process) => process.args)).toEqual([
+      ['serve'],
+      ['worker'],
+    ]);
+  });
+});

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  startTriggerPollerTestService,
+  type TriggerPollerTestService,
+} from './support/trigger-poller-test-service';
+
+let service: TriggerPollerTestService;
+const partnerA = { url: 'http://127.0.0.1:9/a', serviceKey: 'sk_partner_a_0123456789abcdef' };
+const partnerB = { url: 'http://127.0.0.1:9/b', serviceKey: 'sk_partner_b_0123456789abcdef' };
+
+function notify(body: unknown, serviceKey?: string) {
+  return service.request('POST', '/v1/notifications', {
+    body,
+    headers: serviceKey === undefined ? {} : { 'IFTTT-Service-Key': serviceKey },
+  });
+}
+
+beforeAll(async () => {
+  service = await startTriggerPollerTestService();
+  await service.subscribe('ti_a1', partnerA, { user_id: 'alice' });
+  await service.subscribe('ti_a2', partnerA, { user_id: 'alice' });
+  await service.subscribe('ti_a3', partnerA, { user_id: 'bob' });
+  await service.subscribe('ti_b1', partnerB, { user_id: 'alice' });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+describe('POST /v1/notifications', () => {
+  it('answers 401 without a key or with a key no subscription has, and enqueues nothing', async () => {
+    const missing = await notify({ data: [{ trigger_identity: 'ti_a1' }] });
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const wrong = await notify({ data: [{ trigger_identity: 'ti_a1' }] }, 'sk_unknown_0123456789abcdef');
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).not.toContain('sk_unknown');
+    expect(await service.waitingPolls()).toEqual([]);
+  });
+
+  it('answers 400 naming each invalid field, and enqueues nothing', async () => {
+    const bad = await notify(
+      { data: [{ trigger_identity: 'ti_a1' }, {}, { trigger_identity: 'has space' }, { user_id: 7 }] },
+      partnerA.serviceKey,
+    );
+    expect(bad.status).toBe(400);
+    const names = (bad.body as { errors: { name: string }[] }).errors.map((error) => error.name).sort();
+    expect(names).toEqual(['data.1', 'data.2.trigger_identity', 'data.3.user_id']);
+
+    const tooMany = await notify(
+      { data: Array.from({ length: 1001 }, (_, i) => ({ trigger_identity: `ti_${i}` })) },
+      partnerA.serviceKey,
+    );
+    expect(tooMany.status).toBe(400);
+    expect((tooMany.body as { errors: { name: string }[] }).errors.map((error) => error.name)).toEqual([
+      'data',
+    ]);
+
+    const noData = await notify({ items: [] }, partnerA.serviceKey);
+    expect(noData.status).toBe(400);
+    expect((noData.body as { errors: { name: string }[] }).errors.map((error) => error.name)).toEqual([
+      'data',
+    ]);
+    expect(await service.waitingPolls()).toEqual([]);
+  });
+
+  it('takes 1000 entries (the Service API maximum) in one body', async () => {
+    const full = await notify(
+      {
+        data: Array.from({ length: 1000 }, (_, i) => ({
+          user_id: `user-with-a-long-identifier-${'x'.repeat(80)}-${i}`,
+        })),
+      },
+      partnerA.serviceKey,
+    );
+    expect(full.status).toBe(202);
+    expect(full.body).toEqual({ matched: 0, enqueued: 0 });
+  });
+
+  it('enqueues one poll per matching identity of the notifying key only, once for duplicates', async () => {
+    const first = await notify(
+      {
+        data: [
+          { trigger_identity: 'ti_a1' },
+          { trigger_identity: 'ti_a1' },
+          { trigger_identity: 'ti_b1' },
+          { trigger_identity: 'ti_nope' },
+        ],
+      },
+      partnerA.serviceKey,
+    );
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({ matched: 1, enqueued: 1 });
+
+    // user ids expand to that user's subscriptions of this partner; ti_a1 already waits.
+    const byUser = await notify({ data: [{ user_id: 'alice' }] }, partnerA.serviceKey);
+    expect(byUser.status).toBe(202);
+    expect(byUser.body).toEqual({ matched: 2, enqueued: 1 });
+
+    const again = await notify(
+      { data: [{ trigger_identity: 'ti_a1' }, { user_id: 'alice' }] },
+      partnerA.serviceKey,
+    );
+    expect(again.body).toEqual({ matched: 2, enqueued: 0 });
+
+    expect(await service.waitingPolls()).toEqual(['ti_a1', 'ti_a2']);
+  });
+});

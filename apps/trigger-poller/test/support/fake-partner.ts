@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import express from 'express';
+import { parse } from 'yaml';
+
+/** The IFTTT Service API as published upstream (see ../shared/reference/README.md). */
+const SERVICE_API_PATH = fileURLToPath(
+  new URL('../../../../../shared/reference/ifttt/service-api.yaml', import.meta.url),
+);
+
+interface OpenApiDocument {
+  components: { schemas: Record<string, { additionalProperties?: Record<string, unknown> }> };
+}
+
+/**
+ * Validators of the trigger request and response, compiled from the upstream OpenAPI file. One known gap of
+ * that file is patched in memory: it types StepFields values and event ingredients as `object`, while its own
+ * description and IFTTT's reference say a field is "a string or a Location" and ingredients are strings.
+ */
+function serviceApiValidators(): { request: ValidateFunction; response: ValidateFunction } {
+  const document = parse(readFileSync(SERVICE_API_PATH, 'utf8')) as OpenApiDocument;
+  for (const name of ['StepFields', 'TriggerEvent']) {
+    delete document.components.schemas[name].additionalProperties?.type;
+  }
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  ajv.addSchema({ components: document.components }, 'service-api');
+  const compile = (name: string): ValidateFunction => {
+    const validate = ajv.getSchema(`service-api#/components/schemas/${name}`);
+    if (!validate) throw new Error(`no ${name} in ${SERVICE_API_PATH}`);
+    return validate;
+  };
+  return { request: compile('TriggerCheckRequest'), response: compile('TriggerCheckResponse') };
+}
+
+/** A partner event: `id`, Unix-seconds `timestamp`, and ingredients. */
+export interface FakeEvent {
+  id: string;
+  timestamp: number;
+  ingredients?: Record<string, string>;
+}
+
+/** A trigger call the fake received. */
+export interface FakeTriggerCall {
+  triggerSlug: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** A test double of one partner service: its trigger endpoint of the Service API, on 127.0.0.1. */
+export interface FakePartner {
+  url: string;
+  serviceKey: string;
+  calls: FakeTriggerCall[];
+  /** Ways our requests broke the Service API schema (each answered 400); tests expect none. */
+  requestProblems: string[];
+  /** Adds events of a trigger identity; the fake answers them newest first. */
+  addEvents(triggerIdentity: string, events: FakeEvent[]): void;
+  /** Answers the next `count` trigger calls with `status` (default 503) instead of events. */
+  failNext(count: number, status?: number): void;
+  /** While true, trigger calls are never answered. */
+  hang: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a fake partner: `POST /ifttt/v1/triggers/:slug` checks `IFTTT-Service-Key` (401 otherwise), checks
+ * the request against the upstream `TriggerCheckRequest` schema, and answers the `limit` (default 50) newest
+ * events of the request's `trigger_identity` as a `TriggerCheckResponse` (itself checked before sending).
+ *
+ * @example
+ *   const partner = await startFakePartner();
+ *   partner.addEvents('ti_1', [{ id: 'e1', timestamp: 1_700_000_000 }]);
+ */
+export async function startFakePartner(
+  serviceKey = 'sk_fake_partner_0123456789abcdef',
+): Promise<FakePartner> {
+  const validators = serviceApiValidators();
+  const events = new Map<string, FakeEvent[]>();
+  let failures: { count: number; status: number } = { count: 0, status: 503 };
+  const app = express();
+  app.use(express.json());
+
+  const partner: FakePartner = {
+    url: '',
+    serviceKey,
+    calls: [],
+    requestProblems: [],
+    hang: false,
+    addEvents(triggerIdentity, added) {
+      const all = [...(events.get(triggerIdentity) ?? []), ...added];
+      events.set(
+        triggerIdentity,
+        all.sort((a, b) => b.timestamp - a.timestamp),
+      );
+    },
+    failNext(count, status = 503) {
+      failures = { count, status };
+    },
+    close: async () => undefined,
+  };
+
+  app.post('/ifttt/v1/triggers/:slug', (req, res) => {
+    partner.calls.push({ triggerSlug: req.params.slug, headers: req.headers, body: req.body });
+    if (partner.hang) return; // the socket is destroyed by close()
+    if (req.get('ifttt-service-key') !== serviceKey) {
+      res.status(401).json({ errors: [{ message: 'invalid service key' }] });
+      return;
+    }
+    if (failures.count > 0) {
+      failures.count--;
+      res.status(failures.status).json({ errors: [{ message: 'try again later' }] });
+      return;
+    }
+    if (!validators.request(req.body)) {
+      partner.requestProblems.push(JSON.stringify(validators.request.errors));
+      res.status(400).json({ errors: [{ message: 'invalid trigger request' }] });
+      return;
+    }
+    const body = req.body as { trigger_identity: string; limit?: number };
+    const data = (events.get(body.trigger_identity) ?? [])
+      .slice(0, body.limit ?? 50)
+      .map((event) => ({ ...event.ingredients, meta: { id: event.id, timestamp: event.timestamp } }));
+    const answer = { data };
+    if (!validators.response(answer)) {
+      throw new Error(
+        `fake partner answer breaks TriggerCheckResponse: ${JSON.stringify(validators.response.errors)}`,
+      );
+    }
+    res.json(answer);
+  });
+
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  partner.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  partner.close = () =>
+    new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeAllConnections();
+    });
+  return partner;
+}

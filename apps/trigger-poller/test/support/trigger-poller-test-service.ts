@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { queueKeys, startService, type RunningService } from '@ittd/platform';
+import { createTestDatabase, testRedisUrl, uniqueKeyPrefix } from '@ittd/platform/testing';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { configSchema } from '../../src/config';
+import type { DB } from '../../src/data/database';
+import { POLL_QUEUE } from '../../src/jobs/poll-trigger-job';
+import { triggerPollerService } from '../../src/trigger-poller-service';
+import type { TriggerPollerContext } from '../../src/trigger-poller-context';
+
+/** An HTTP answer as the tests read it. */
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+/** A running trigger poller (web) on its own database and Redis key prefix, plus helpers to call it. */
+export interface TriggerPollerTestService {
+  url: string;
+  ctx: TriggerPollerContext;
+  db: Kysely<DB>;
+  redis: Redis;
+  adminToken: string;
+  /** The env both processes run with (run-job child processes too). */
+  env: Record<string, string>;
+  /** `fetch` against the web process, with an optional bearer token, headers and JSON body. */
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
+  /** `PUT /admin/subscriptions/:id` for a partner; throws unless 200/201. */
+  subscribe(
+    triggerIdentity: string,
+    partner: { url: string; serviceKey: string },
+    overrides?: Record<string, unknown>,
+  ): Promise<TestResponse>;
+  /** Trigger identities of the poll jobs waiting in the queue (ready or delayed), sorted. */
+  waitingPolls(): Promise<string[]>;
+  /** Starts the worker process of the same service in this process (stopped by `stop()`). */
+  startWorker(env?: Record<string, string>): Promise<RunningService<typeof configSchema, DB>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real service (platform `startService`, migrations, port 0) against a fresh database and the
+ * local Redis with a unique key prefix.
+ *
+ * @example
+ *   const service = await startTriggerPollerTestService({ POLL_RETRY_BASE_MS: '50' });
+ *   afterAll(() => service.stop());
+ */
+export async function startTriggerPollerTestService(
+  extraEnv: Record<string, string> = {},
+): Promise<TriggerPollerTestService> {
+  const database = await createTestDatabase('trigger_poller');
+  const adminToken = randomBytes(24).toString('base64url');
+  const prefix = uniqueKeyPrefix('trigger-poller');
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: testRedisUrl(),
+    ADMIN_TOKEN: adminToken,
+    REDIS_KEY_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    DATABASE_POOL_MAX: '4',
+    ...extraEnv,
+  };
+  const web = await startService(triggerPollerService, { env, port: 0, host: '127.0.0.1' });
+  const workers: RunningService<typeof configSchema, DB>[] = [];
+
+  const request: TriggerPollerTestService['request'] = async (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${web.url}${path}`, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text === '' ? undefined : JSON.parse(text),
+      text,
+    };
+  };
+
+  const keys = queueKeys(`${prefix}jobs:`, POLL_QUEUE);
+  return {
+    url: web.url,
+    ctx: web.ctx,
+    db: web.ctx.db,
+    redis: web.ctx.redis,
+    adminToken,
+    env,
+    request,
+    async subscribe(triggerIdentity, partner, overrides = {}) {
+      const response = await request('PUT', `/admin/subscriptions/${triggerIdentity}`, {
+        token: adminToken,
+        body: {
+          service_slug: 'fake',
+          api_base_url: partner.url,
+          service_key: partner.serviceKey,
+          trigger_slug: 'new_thing',
+          trigger_fields: { city: 'Berlin' },
+          user_id: 'user-1',
+          ...overrides,
+        },
+      });
+      if (response.status !== 200 && response.status !== 201) {
+        throw new Error(`subscribing ${triggerIdentity}: ${response.status} ${response.text}`);
+      }
+      return response;
+    },
+    async waitingPolls() {
+      const ids = [
+        ...(await web.ctx.redis.zrange(keys.ready, 0, -1)),
+        ...(await web.ctx.redis.zrange(keys.delayed, 0, -1)),
+      ];
+      if (ids.length === 0) return [];
+      const records = await web.ctx.redis.hmget(keys.jobs, ...ids);
+      return records
+        .map((raw) => (JSON.parse(raw ?? 'null') as { d: { trigger_identity: string } }).d.trigger_identity)
+        .sort();
+    },
+    async startWorker(workerEnv = {}) {
+      const worker = await startService(triggerPollerService, {
+        env: { ...env, ...workerEnv },
+        mode: 'worker',
+        port: 0,
+        host: '127.0.0.1',
+      });
+      workers.push(worker);
+      return worker;
+    },
+    async stop() {
+      for (const worker of workers) await worker.stop();
+      let cursor = '0';
+      do {
+        const [next, found] = await web.ctx.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        if (found.length > 0) await web.ctx.redis.del(...found);
+        cursor = next;
+      } while (cursor !== '0');
+      await web.stop();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * Polls `condition` every 25 ms until it holds; throws after `timeoutMs` naming `what`.
+ *
+ * @example
+ *   await waitFor('events stored', async () => (await countEvents()) === 3);
+ */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '@ittd/platform';
+import type { configSchema } from '../src/config';
+import type { DB } from '../src/data/database';
+import { pollJobs } from '../src/jobs/poll-jobs';
+import { startFakePartner, type FakePartner } from './support/fake-partner';
+import {
+  startTriggerPollerTestService,
+  waitFor,
+  type TriggerPollerTestService,
+} from './support/trigger-poller-test-service';
+
+let service: TriggerPollerTestService;
+let partner: FakePartner;
+let worker: RunningService<typeof configSchema, DB>;
+
+async function storedEventIds(triggerIdentity: string): Promise<string[]> {
+  const rows = await service.db
+    .selectFrom('trigger_events')
+    .select('event_id')
+    .where('trigger_identity', '=', triggerIdentity)
+    .orderBy('event_id')
+    .execute();
+  return rows.map((row) => row.event_id);
+}
+
+beforeAll(async () => {
+  service = await startTriggerPollerTestService({ POLL_RETRY_BASE_MS: '50' });
+  partner = await startFakePartner();
+  worker = await service.startWorker();
+});
+
+afterAll(async () => {
+  await partner?.close();
+  await service?.stop();
+});
+
+describe('web + worker + partner', () => {
+  it('stores the events of a notified trigger, and answers health on the worker', async () => {
+    await service.subscribe('ti_e2e', partner);
+    partner.addEvents('ti_e2e', [
+      { id: 'a', timestamp: 1_700_000_001, ingredients: { title: 'A' } },
+      { id: 'b', timestamp: 1_700_000_002, ingredients: { title: 'B' } },
+    ]);
+
+    const notified = await service.request('POST', '/v1/notifications', {
+      headers: { 'IFTTT-Service-Key': partner.serviceKey },
+      body: { data: [{ trigger_identity: 'ti_e2e' }] },
+    });
+    expect(notified.status).toBe(202);
+    await waitFor('events of ti_e2e stored', async () => (await storedEventIds('ti_e2e')).length === 2);
+    expect(await storedEventIds('ti_e2e')).toEqual(['a', 'b']);
+
+    const events = await service.request('GET', '/admin/subscriptions/ti_e2e/events', {
+      token: service.adminToken,
+    });
+    expect((events.body as { data: { event_id: string }[] }).data.map((event) => event.event_id)).toEqual([
+      'b',
+      'a',
+    ]);
+
+    const ready = await fetch(`${worker.url}/health/ready`, { signal: AbortSignal.timeout(5000) });
+    expect(ready.status).toBe(200);
+    const checks = ((await ready.json()) as { checks: Record<string, unknown> }).checks;
+    expect(Object.keys(checks)).toContain('jobs:queueDepth');
+    expect(partner.requestProblems).toEqual([]);
+  });
+
+  it('retries a poll the partner answers 503 and records its events once it recovers', async () => {
+    const { queue } = pollJobs(worker.ctx);
+    const failures: string[] = [];
+    queue.events.on('failed', (event) => failures.push(event.error));
+
+    await service.subscribe('ti_flaky', partner);
+    partner.addEvents('ti_flaky', [{ id: 'f1', timestamp: 1_700_000_010 }]);
+    partner.failNext(2, 503);
+    const callsBefore = partner.calls.length;
+
+    const notified = await service.request('POST', '/v1/notifications', {
+      headers: { 'IFTTT-Service-Key': partner.serviceKey },
+      body: { data: [{ trigger_identity: 'ti_flaky' }] },
+    });
+    expect(notified.body).toEqual({ matched: 1, enqueued: 1 });
+    await waitFor('events of ti_flaky stored', async () => (await storedEventIds('ti_flaky')).length === 1);
+    expect(failures.filter((error) => /answered HTTP 503/.test(error))).toHaveLength(2);
+    expect(partner.calls.length - callsBefore).toBe(3);
+  });
+});

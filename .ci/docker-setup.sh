@@ -3,7 +3,8 @@
 # and the local base image (ittd/node-base:20-local) built from this machine's Node, since no registry
 # is reachable. Idempotent: every step is skipped when already done. Called from .ci/run.
 #
-#   bash .ci/docker-setup.sh
+#   bash .ci/docker-setup.sh                   # engine + ittd/node-base:20-local
+#   bash .ci/docker-setup.sh --compose-images  # also ittd/postgres:local and ittd/redis:local for compose.yaml
 #
 # Env: DOCKERD_LOG (default /var/log/dockerd.log), DOCKER_WAIT_SECONDS (default 60).
 set -euo pipefail
@@ -37,3 +38,7 @@ fi
 docker version --format 'docker-setup: engine {{ .Server.Version }} (API {{ .Server.APIVersion }})'
 
 docker/base-image/build.sh
+if [ "${1:-}" = "--compose-images" ]; then
+  docker/postgres-image/build.sh
+  docker/redis-image/build.sh
+fi

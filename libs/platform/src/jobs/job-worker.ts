@@ -298,12 +298,21 @@ export class JobWorker {
   }
 
   private async take(q: QueueState, max: number): Promise<TakeResult> {
-    const reply = (await takeScript.run(this.queue.redis, q.keys.all, [
-      max,
-      this.options.leaseMs,
-      q.rate?.max ?? 0,
-      q.rate?.intervalMs ?? 0,
-    ])) as (string | number)[];
+    // Completions recorded so far ride along; on error they go back to the list (recording is idempotent).
+    const completed = q.completed.splice(0, ACK_CHUNK);
+    let reply: (string | number)[];
+    try {
+      reply = (await takeScript.run(this.queue.redis, q.keys.all, [
+        max,
+        this.options.leaseMs,
+        q.rate?.max ?? 0,
+        q.rate?.intervalMs ?? 0,
+        completed.join(','),
+      ])) as (string | number)[];
+    } catch (error) {
+      q.completed.unshift(...completed);
+      throw error;
+    }
     const reclaimed = Number(reply[1]);
     for (let i = 2; i < 2 + reclaimed * 2; i += 2) {
       const name = String(reply[i]);
@@ -424,18 +433,19 @@ export class JobWorker {
     q.flushing ??= (async () => {
       let errors = 0;
       while (pendingAcks(q) > 0 && Date.now() < this.flushDeadline) {
-        const completed = q.completed.slice(0, ACK_CHUNK);
-        const failures = q.failures.slice(0, FAILURE_CHUNK * 5);
+        // Taken off the lists while in flight (takes also carry completions); put back if Redis fails.
+        const completed = q.completed.splice(0, ACK_CHUNK);
+        const failures = q.failures.splice(0, FAILURE_CHUNK * 5);
         try {
           await ackScript.run(this.queue.redis, q.keys.all, [
             q.keys.wakeChannel,
             completed.join(','),
             ...failures,
           ]);
-          q.completed.splice(0, completed.length);
-          q.failures.splice(0, failures.length);
           errors = 0;
         } catch (error) {
+          q.completed.unshift(...completed);
+          q.failures.unshift(...failures);
           this.reportError(q, error);
           await delay(Math.min(2000, 50 * 2 ** errors++));
         }

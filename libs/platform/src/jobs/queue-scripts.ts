@@ -32,6 +32,17 @@ local function appendHistory(key, id, entry)
     redis.call('HSET', key, id, '[' .. entry .. ']')
   end
 end
+-- Completed jobs, packed "id,id,...": no fencing needed (the job did run), so four commands per batch; a
+-- ready, delayed or dead entry left without a record (the job was reclaimed meanwhile) is skipped where met.
+local function complete(packed)
+  if packed == '' then return end
+  local ids = {}
+  for id in string.gmatch(packed, '%d+') do ids[#ids + 1] = id end
+  redis.call('ZREM', KEYS[3], unpack(ids))
+  redis.call('HDEL', KEYS[4], unpack(ids))
+  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HDEL', KEYS[5], unpack(ids)) end
+  if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HDEL', KEYS[6], unpack(ids)) end
+end
 local function leased(id, attempt)
   return redis.call('ZSCORE', KEYS[3], id) and tonumber(redis.call('HGET', KEYS[5], id) or '0') + 1 == tonumber(attempt)
 end
@@ -87,14 +98,16 @@ return out
 `);
 
 /**
- * Take up to N jobs. ARGV: max, leaseMs, rateMax (0 = no limit), rateIntervalMs.
- * First promotes due delayed jobs and reclaims expired leases (a reclaim counts as an attempt: dead-lettered
+ * Take up to N jobs. ARGV: max, leaseMs, rateMax (0 = no limit), rateIntervalMs, completed ids packed like
+ * in ackScript (acks ride along with the take, saving a round trip per batch).
+ * First records the completions, then promotes due delayed jobs and reclaims expired leases (a reclaim counts as an attempt: dead-lettered
  * at the last one, else ready again at once). Returns a flat array:
  *   nextDueMs (-1 if nothing is scheduled; computed only when nothing was taken), reclaimed count R, then R pairs (job name, 1 if dead-lettered),
  *   then 3 per taken job: id, attempt, record.
  */
 export const takeScript = new RedisScript(`${PRELUDE}
 local now = nowMs()
+complete(ARGV[5])
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
 if #due > 0 then
   local args = {}
@@ -151,7 +164,8 @@ if n > 0 then
     local ids = {}
     for k = 1, #popped, 2 do ids[#ids + 1] = popped[k] end
     local recs = redis.call('HMGET', KEYS[4], unpack(ids))
-    local atts = redis.call('HMGET', KEYS[5], unpack(ids))
+    local atts = {}
+    if redis.call('EXISTS', KEYS[5]) == 1 then atts = redis.call('HMGET', KEYS[5], unpack(ids)) end
     local leases = {}
     local expiry = now + tonumber(ARGV[2])
     for k, id in ipairs(ids) do
@@ -201,22 +215,13 @@ return out
 /**
  * Settle a batch of jobs. ARGV: channel, completed ids packed as "id,id,...", then 5 per failed attempt: kind
  * ('r' retry, 'd' dead), id, attempt, retry delay ms, history entry JSON.
- * A completion needs no fencing: the job did run, so its record goes even if its lease had expired and the job
- * was queued again (a ready, delayed or dead entry without a record is skipped wherever it is met). That keeps
- * completions at four commands per batch, whatever its size. A failure is applied only if this run still holds
+ * A completion needs no fencing (see `complete`). A failure is applied only if this run still holds
  * the lease with the same attempt; otherwise a newer run owns the job. Returns the number of failures skipped.
  */
 export const ackScript = new RedisScript(`${PRELUDE}
 local now = nowMs()
 local stale = 0
-if ARGV[2] ~= '' then
-  local completed = {}
-  for id in string.gmatch(ARGV[2], '%d+') do completed[#completed + 1] = id end
-  redis.call('ZREM', KEYS[3], unpack(completed))
-  redis.call('HDEL', KEYS[4], unpack(completed))
-  redis.call('HDEL', KEYS[5], unpack(completed))
-  redis.call('HDEL', KEYS[6], unpack(completed))
-end
+complete(ARGV[2])
 local woke = false
 for i = 3, #ARGV, 5 do
   local kind, id = ARGV[i], ARGV[i + 1]

@@ -2,7 +2,7 @@
  * A worker process for the crash, connection and shutdown tests (run with `node --import tsx`). It runs the
  * `record` job: sleep JOB_MS (stopping early if its signal aborts, when HONOUR_SIGNAL=1), then count the run
  * in Redis (`<prefix>runs`, id -> runs) so the test can assert the exact set of completions.
- * Env: REDIS_URL, PREFIX, QUEUE, LEASE_MS, JOB_MS, CONCURRENCY, SHUTDOWN_MS, HONOUR_SIGNAL.
+ * Env: REDIS_URL, PREFIX, QUEUE, LEASE_MS, JOB_MS, CONCURRENCY, PREFETCH, SHUTDOWN_MS, HONOUR_SIGNAL.
  * Prints "ready" once started; stops gracefully on SIGTERM and exits 0.
  */
 import { Redis } from 'ioredis';
@@ -47,6 +47,7 @@ const queue = new JobQueue({
 const worker = queue.createWorker({
   jobs: [recordJob],
   concurrency: Number(env('CONCURRENCY', '8')),
+  ...(process.env.PREFETCH === undefined ? {} : { prefetch: Number(process.env.PREFETCH) }),
   leaseMs: Number(env('LEASE_MS', '1000')),
   shutdownTimeoutMs: Number(env('SHUTDOWN_MS', '2000')),
   pollIntervalMs: 200,

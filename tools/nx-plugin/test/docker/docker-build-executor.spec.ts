@@ -159,6 +159,17 @@ describe('docker-build executor (real engine)', () => {
     }
   });
 
+  it('pushes to the registry given and reports the engine refusing it', async () => {
+    const registry = `127.0.0.1:${await freePort()}`; // nothing listens there
+    const result = await dockerBuildExecutor({ ...options, registry, push: true }, context);
+    expect(result.success).toBe(false);
+    expect(result.error).toMatch(
+      new RegExp(`${registry.replaceAll('.', '\\.')}.*(connection refused|connect)`, 'i'),
+    );
+    const pushed = await docker.getImage(`${registry}/ittd/${service}:latest`).inspect();
+    expect(pushed.Id).toBe(record.id); // tagged with the registry prefix before the push was tried
+  });
+
   it.each([
     // Exec form: the local base image has no shell.
     ['a failing RUN step', 'RUN ["node", "-e", "process.exit(3)"]', /returned a non-zero code: 3/],

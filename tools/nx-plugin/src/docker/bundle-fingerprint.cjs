@@ -41,15 +41,17 @@ function baseImageOf(dockerfile, buildArgs) {
 }
 
 /**
- * A sha256 over everything that decides an image's content: the Dockerfile's bytes, the build args, the
+ * A sha256 over everything that decides an image's content: the service (named in its labels), the
+ * Dockerfile's bytes, the build args, the
  * base image's id in the engine (`absent` before its first pull), and each bundle file's path, executable
  * bit and bytes. Same fingerprint, same image; a rebuilt or updated base image changes it.
- * @param {{ bundleDir: string, dockerfile: string, buildArgs: Record<string, string>, baseImageId: string }} input
+ * @param {{ service: string, bundleDir: string, dockerfile: string, buildArgs: Record<string, string>, baseImageId: string }} input
  * @returns {string}
- * @example bundleFingerprint({ bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {}, baseImageId });
+ * @example bundleFingerprint({ service: 'applets', bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {}, baseImageId });
  */
-function bundleFingerprint({ bundleDir, dockerfile, buildArgs, baseImageId }) {
+function bundleFingerprint({ service, bundleDir, dockerfile, buildArgs, baseImageId }) {
   const hash = createHash('sha256');
+  hash.update(`service\0${service}\n`);
   hash.update(`dockerfile\0${createHash('sha256').update(readFileSync(dockerfile)).digest('hex')}\n`);
   for (const key of Object.keys(buildArgs).sort()) hash.update(`arg\0${key}=${buildArgs[key]}\n`);
   hash.update(`base\0${baseImageId}\n`);

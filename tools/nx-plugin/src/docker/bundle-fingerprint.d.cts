@@ -21,14 +21,16 @@ export declare function baseImageOf(
 ): string | undefined;
 
 /**
- * A sha256 over everything that decides an image's content: the Dockerfile's bytes, the build args, the base
+ * A sha256 over everything that decides an image's content: the service (named in its labels), the
+ * Dockerfile's bytes, the build args, the base
  * image's id in the engine (`absent` before its first pull), and each bundle file's path, executable bit and
  * bytes. Same fingerprint, same image; a rebuilt or updated base image changes it.
  *
  * @example
- * bundleFingerprint({ bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {}, baseImageId });
+ * bundleFingerprint({ service: 'applets', bundleDir: 'dist/apps/applets', dockerfile: 'docker/Dockerfile', buildArgs: {}, baseImageId });
  */
 export declare function bundleFingerprint(input: {
+  service: string;
   bundleDir: string;
   dockerfile: string;
   buildArgs: Record<string, string>;

@@ -25,6 +25,7 @@ function parseArgs(argv) {
   if (!service)
     throw new Error('usage: image-present.cjs <svc> [--bundle dir] [--dockerfile file] [--base-image ref]');
   return {
+    service,
     bundleDir: flags.bundle ?? `dist/apps/${service}`,
     dockerfile: flags.dockerfile ?? 'docker/Dockerfile',
     baseImage: flags['base-image'] ?? process.env.BASE_IMAGE,
@@ -69,11 +70,11 @@ async function baseImageId(ref) {
 }
 
 async function main() {
-  const { bundleDir, dockerfile, baseImage } = parseArgs(process.argv.slice(2));
+  const { service, bundleDir, dockerfile, baseImage } = parseArgs(process.argv.slice(2));
   if (!existsSync(bundleDir)) return `missing ${randomUUID()}`;
   const buildArgs = baseImage ? { BASE_IMAGE: baseImage } : {};
   const baseId = await baseImageId(baseImageOf(dockerfile, buildArgs));
-  const fingerprint = bundleFingerprint({ bundleDir, dockerfile, buildArgs, baseImageId: baseId });
+  const fingerprint = bundleFingerprint({ service, bundleDir, dockerfile, buildArgs, baseImageId: baseId });
   const filters = encodeURIComponent(JSON.stringify({ label: [`${FINGERPRINT_LABEL}=${fingerprint}`] }));
   /** @type {Array<{ Id: string, RepoTags: string[] | null }>} */
   const images = await engineGet(`/images/json?filters=${filters}`);

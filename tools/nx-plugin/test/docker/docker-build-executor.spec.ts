@@ -45,7 +45,8 @@ function imagePresent(): string {
 }
 
 async function removeImages(): Promise<void> {
-  const images = await docker.listImages({ filters: { reference: [`ittd/${service}`] } });
+  // By label: also catches the registry-prefixed tags of the push test.
+  const images = await docker.listImages({ filters: { label: [`dev.ittd.service=${service}`] } });
   for (const image of images) await docker.getImage(image.Id).remove({ force: true });
 }
 
@@ -166,8 +167,9 @@ describe('docker-build executor (real engine)', () => {
     expect(result.error).toMatch(
       new RegExp(`${registry.replaceAll('.', '\\.')}.*(connection refused|connect)`, 'i'),
     );
-    const pushed = await docker.getImage(`${registry}/ittd/${service}:latest`).inspect();
-    expect(pushed.Id).toBe(record.id); // tagged with the registry prefix before the push was tried
+    // Tagged with the registry prefix before the push was tried.
+    const tagged = await docker.getImage(`${registry}/ittd/${service}:latest`).inspect();
+    expect(tagged.Config.Labels['dev.ittd.service']).toBe(service);
   });
 
   it.each([

@@ -78,6 +78,7 @@ async function buildServiceImage(options: ResolvedDockerBuildOptions, docker: Do
   const bundleFiles = listBundleFiles(options.bundlePath);
   const buildArgs: Record<string, string> = options.baseImage ? { BASE_IMAGE: options.baseImage } : {};
   const fingerprint = bundleFingerprint({
+    service: options.service,
     bundleDir: options.bundlePath,
     dockerfile: options.dockerfile,
     buildArgs,

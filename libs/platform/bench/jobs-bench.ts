@@ -3,10 +3,11 @@
  * Each round, alternating which system goes first: enqueue 50,000 no-op jobs in bulk (timed in this
  * process), then drain them with one worker process at concurrency 50 (timed in that process, until the
  * queue is empty in Redis). Then enqueue-to-start latency at 1,000 jobs/s for each. Prints medians and, last,
- * one JSON line with the ratios. Both systems run with retries (10 attempts), a rate limiter (far above the
+ * one JSON line with the ratios (of the medians, and the median of per-round ratios). Both systems run with retries (10 attempts), a rate limiter (far above the
  * load) and at-least-once leases/locks; the platform queue also keeps its Prometheus metrics.
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -122,7 +123,20 @@ async function main(): Promise<void> {
     ittd: { enqueue: [], process: [] },
     bullmq: { enqueue: [], process: [] },
   };
+  const load = (): string =>
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
   console.log(`jobs bench: ${JOBS} no-op jobs, ${ROUNDS} rounds, worker concurrency 50, Redis ${REDIS_URL}`);
+  console.log(`load average at start: ${load()} (this machine has 2 cores; other work skews every number)`);
+  // Warm both producers up (JIT, script cache) so round 1 does not time compilation.
+  for (const system of ['ittd', 'bullmq'] as const) {
+    await clean();
+    await enqueue(
+      system,
+      Array.from({ length: 2000 }, (_, i) => ({ i })),
+    );
+  }
   for (let round = 1; round <= ROUNDS; round++) {
     const order: System[] = round % 2 === 1 ? ['bullmq', 'ittd'] : ['ittd', 'bullmq'];
     for (const system of order) {
@@ -152,10 +166,16 @@ async function main(): Promise<void> {
   await bullmq.close();
   await redis.quit();
   const ratio = (x: number, y: number) => Math.round((x / y) * 10) / 10;
+  // Ratio within each round (both systems measured minutes apart at most), robust to load drifting over the run.
+  const paired = (key: 'enqueue' | 'process') =>
+    ratio(median(results.ittd[key].map((v, i) => v / results.bullmq[key][i])), 1);
+  console.log(`load average at end: ${load()}`);
   console.log(
     JSON.stringify({
       enqueue_ratio_vs_bullmq: ratio(a.enqueue, b.enqueue),
       process_ratio_vs_bullmq: ratio(a.process, b.process),
+      paired_enqueue_ratio: paired('enqueue'),
+      paired_process_ratio: paired('process'),
       ittd_enqueue_per_s: Math.round(a.enqueue),
       ittd_process_per_s: Math.round(a.process),
       bullmq_enqueue_per_s: Math.round(b.enqueue),

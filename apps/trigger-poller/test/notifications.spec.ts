@@ -32,9 +32,11 @@ describe('POST /v1/notifications', () => {
     const missing = await notify({ data: [{ trigger_identity: 'ti_a1' }] });
     expect(missing.status).toBe(401);
     expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(missing.headers.get('www-authenticate')).toBe('IFTTT-Service-Key realm="ittd"');
     const wrong = await notify({ data: [{ trigger_identity: 'ti_a1' }] }, 'sk_unknown_0123456789abcdef');
     expect(wrong.status).toBe(401);
     expect(wrong.text).not.toContain('sk_unknown');
+    expect(wrong.headers.get('www-authenticate')).toBe('IFTTT-Service-Key realm="ittd"');
     expect(await service.waitingPolls()).toEqual([]);
   });
 

@@ -15,10 +15,10 @@ function sha256(value: string): Buffer {
  */
 export function adminAuthMiddleware(adminToken: string): RequestHandler {
   const expected = sha256(adminToken);
-  return (req, res, next) => {
+  return (req, _res, next) => {
     const token = readBearerToken(req);
-    if (token === undefined) throw unauthorized(res);
-    if (!timingSafeEqual(sha256(token), expected)) throw unauthorized(res, 'invalid_token');
+    if (token === undefined) throw unauthorized();
+    if (!timingSafeEqual(sha256(token), expected)) throw unauthorized('invalid_token');
     next();
   };
 }

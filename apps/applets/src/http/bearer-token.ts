@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { HttpProblem } from '@ittd/platform';
 
 /**
@@ -15,14 +15,15 @@ export function readBearerToken(req: Request): string | undefined {
 
 /**
  * The 401 for a missing or wrong token, with the `WWW-Authenticate: Bearer` challenge RFC 6750 asks for.
- * The header is set on `res` because the platform's problem answer carries no headers of its own.
  *
  * @example
- *   if (userId === undefined) throw unauthorized(res, 'invalid_token');
+ *   if (userId === undefined) throw unauthorized('invalid_token');
  */
-export function unauthorized(res: Response, error?: 'invalid_token'): HttpProblem {
-  res.setHeader('WWW-Authenticate', error ? `Bearer realm="ittd", error="${error}"` : 'Bearer realm="ittd"');
+export function unauthorized(error?: 'invalid_token'): HttpProblem {
   return new HttpProblem(401, {
     detail: error ? 'The bearer token is not valid.' : 'A bearer token is required.',
+    headers: {
+      'WWW-Authenticate': error ? `Bearer realm="ittd", error="${error}"` : 'Bearer realm="ittd"',
+    },
   });
 }

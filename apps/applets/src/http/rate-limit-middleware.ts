@@ -43,8 +43,10 @@ export function rateLimitMiddleware(options: RateLimitOptions): RequestHandler {
     res.setHeader('RateLimit-Limit', String(options.limitPerMinute));
     res.setHeader('RateLimit-Remaining', String(Math.max(0, options.limitPerMinute - count)));
     if (count > options.limitPerMinute) {
-      res.setHeader('Retry-After', String(Math.ceil(((window + 1) * WINDOW_MS - now) / 1000)));
-      throw new HttpProblem(429, { detail: `More than ${options.limitPerMinute} requests in a minute.` });
+      throw new HttpProblem(429, {
+        detail: `More than ${options.limitPerMinute} requests in a minute.`,
+        headers: { 'Retry-After': String(Math.ceil(((window + 1) * WINDOW_MS - now) / 1000)) },
+      });
     }
     next();
   };

@@ -14,9 +14,9 @@ import { readBearerToken, unauthorized } from './bearer-token';
 export function userAuthMiddleware(db: AppletsDatabase): RequestHandler {
   return async (req, res, next) => {
     const token = readBearerToken(req);
-    if (token === undefined) throw unauthorized(res);
+    if (token === undefined) throw unauthorized();
     const userId = await authenticateApiToken(db, token);
-    if (userId === undefined) throw unauthorized(res, 'invalid_token');
+    if (userId === undefined) throw unauthorized('invalid_token');
     res.locals.userId = userId;
     next();
   };

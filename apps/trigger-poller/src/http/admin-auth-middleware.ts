@@ -16,15 +16,15 @@ function sha256(value: string): Buffer {
  */
 export function adminAuthMiddleware(adminToken: string): RequestHandler {
   const expected = sha256(adminToken);
-  return (req, res, next) => {
+  return (req, _res, next) => {
     const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(req.get('authorization') ?? '')?.[1];
     if (token === undefined || !timingSafeEqual(sha256(token), expected)) {
-      res.setHeader(
-        'WWW-Authenticate',
-        token === undefined ? 'Bearer realm="ittd"' : 'Bearer realm="ittd", error="invalid_token"',
-      );
       throw new HttpProblem(401, {
         detail: token === undefined ? 'A bearer token is required.' : 'The bearer token is not valid.',
+        headers: {
+          'WWW-Authenticate':
+            token === undefined ? 'Bearer realm="ittd"' : 'Bearer realm="ittd", error="invalid_token"',
+        },
       });
     }
     next();

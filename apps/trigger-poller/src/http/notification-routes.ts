@@ -15,7 +15,7 @@ function readServiceKey(req: Request): string | undefined {
 /**
  * The partner's realtime endpoint, relative to `/v1`: `POST /notifications` with
  * `{ data: [{trigger_identity} | {user_id}] }` (up to 1000). The `IFTTT-Service-Key` must be the key of at
- * least one subscription (401 otherwise, checked before the body); entries match only that key's
+ * least one subscription (401 with `WWW-Authenticate: IFTTT-Service-Key` otherwise, checked before the body); entries match only that key's
  * subscriptions; unknown identities and users are ignored. Each matched identity gets a `poll-trigger` job
  * unless one already waits (unique key). Answers 202 `{ matched, enqueued }`.
  *
@@ -34,6 +34,8 @@ export function notificationRoutes(db: TriggerPollerDatabase, jobs: PollJobs): R
           serviceKey === undefined
             ? 'The IFTTT-Service-Key header is required.'
             : 'The IFTTT-Service-Key is not the key of any subscription.',
+        // RFC 9110 asks every 401 for a challenge; this one names the header the partner must send.
+        headers: { 'WWW-Authenticate': 'IFTTT-Service-Key realm="ittd"' },
       });
     }
     const { data } = parseRequest(notificationBody, req.body, 'The notification is invalid.');

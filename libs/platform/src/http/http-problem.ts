@@ -24,6 +24,11 @@ export interface HttpProblemOptions {
   title?: string;
   /** The invalid fields, for 400s. */
   errors?: InvalidParam[];
+  /**
+   * Response headers the problem middleware sets on the answer, e.g. `WWW-Authenticate` on a 401 or
+   * `Retry-After` on a 429/503. `Content-Type` is always `application/problem+json` and cannot be overridden.
+   */
+  headers?: Readonly<Record<string, string>>;
   /** The underlying error, logged (never sent). */
   cause?: unknown;
 }
@@ -52,6 +57,7 @@ const REASON_PHRASES: Record<number, string> = {
  * @example
  * throw new HttpProblem(404, { detail: `applet ${id} does not exist` });
  * throw new HttpProblem(409, { type: 'https://ittd.dev/problems/applet-enabled', title: 'Applet is enabled' });
+ * throw new HttpProblem(429, { detail: 'Slow down.', headers: { 'Retry-After': '30' } });
  */
 export class HttpProblem extends Error {
   override readonly name = 'HttpProblem';
@@ -60,6 +66,8 @@ export class HttpProblem extends Error {
   readonly type: string;
   readonly detail?: string;
   readonly errors?: InvalidParam[];
+  /** Headers of the answer (see {@link HttpProblemOptions.headers}); empty when none. */
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(status: number, options: HttpProblemOptions = {}) {
     const title =
@@ -70,6 +78,7 @@ export class HttpProblem extends Error {
     this.type = options.type ?? 'about:blank';
     if (options.detail !== undefined) this.detail = options.detail;
     if (options.errors !== undefined) this.errors = options.errors;
+    this.headers = options.headers ?? {};
   }
 
   /** The body to send; `instance` is the request path. */

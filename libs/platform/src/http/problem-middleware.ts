@@ -31,8 +31,8 @@ function toProblem(error: unknown): HttpProblem {
 }
 
 /**
- * The ONE error middleware: sends every error as `application/problem+json` (RFC 9457), logs 5xx with their
- * stack (never sent to the client). Mount it last.
+ * The ONE error middleware: sends every error as `application/problem+json` (RFC 9457) with the problem's
+ * `headers` (e.g. `WWW-Authenticate`), logs 5xx with their stack (never sent to the client). Mount it last.
  *
  * @example
  * app.use(notFoundHandler, problemMiddleware);
@@ -52,6 +52,7 @@ export const problemMiddleware: ErrorRequestHandler = (
   if (problem.status >= 500) req.log.error({ err: problem.cause ?? problem }, 'request failed');
   res
     .status(problem.status)
+    .set(problem.headers)
     .type(PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify(problem.toProblemDetails(req.originalUrl)));
 };

@@ -1,0 +1,77 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createHttpService,
+  createLogger,
+  createMetricsRegistry,
+  HealthRegistry,
+  HttpProblem,
+  PROBLEM_CONTENT_TYPE,
+} from '../src/index';
+import { logCollector } from './support';
+
+/** A platform app with the given routes, listening on a free loopback port. */
+async function listen(routes: (app: Express) => void): Promise<{ url: string; server: Server }> {
+  const app = createHttpService({
+    logger: createLogger({ service: 'problems', destination: logCollector().stream }),
+    metrics: createMetricsRegistry('problems'),
+    health: new HealthRegistry('problems'),
+    routes,
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('problem answers', () => {
+  let url: string;
+  let server: Server;
+
+  beforeAll(async () => {
+    ({ url, server } = await listen((app) => {
+      app.get('/limited', () => {
+        throw new HttpProblem(429, { detail: 'Slow down.', headers: { 'Retry-After': '17' } });
+      });
+      app.get('/sneaky', () => {
+        throw new HttpProblem(401, {
+          headers: { 'WWW-Authenticate': 'Bearer realm="ittd"', 'Content-Type': 'text/html' },
+        });
+      });
+    }));
+  });
+
+  afterAll(() => {
+    server?.close();
+  });
+
+  it('carry the headers of the problem', async () => {
+    const response = await fetch(`${url}/limited`);
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('17');
+    expect(response.headers.get('content-type')).toContain(PROBLEM_CONTENT_TYPE);
+    expect(await response.json()).toEqual({
+      type: 'about:blank',
+      title: 'Too Many Requests',
+      status: 429,
+      detail: 'Slow down.',
+      instance: '/limited',
+    });
+  });
+
+  it('keep the problem content type whatever the headers say', async () => {
+    const response = await fetch(`${url}/sneaky`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="ittd"');
+    expect(response.headers.get('content-type')).toContain(PROBLEM_CONTENT_TYPE);
+  });
+
+  it('carry no extra headers when the problem has none', async () => {
+    const response = await fetch(`${url}/nope`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('retry-after')).toBeNull();
+    expect(new HttpProblem(404).headers).toEqual({});
+  });
+});

@@ -1,0 +1,93 @@
+import type { ApiEndpoint } from '../../marathon-client/json-http';
+
+/** The options of the deploy executor, as schema.json declares them. */
+export interface DeployOptions {
+  /** The environment the manifests must have been generated for (their `ittd.environment` label). */
+  environment: string;
+  /** Marathon's base URL; default $MARATHON_URL. */
+  marathonUrl?: string;
+  /** Chronos' base URL; default $CHRONOS_URL. */
+  chronosUrl?: string;
+  /** Metronome's base URL; default $METRONOME_URL. */
+  metronomeUrl?: string;
+  /** How long one app's deployment may take before it is rolled back. */
+  timeoutSeconds?: number;
+  /** First wait between two polls of /v2/deployments; doubles up to {@link MAX_POLL_INTERVAL_SECONDS}. */
+  pollIntervalSeconds?: number;
+  /** Override a deployment that locks an app (`force=true`) instead of waiting for it. */
+  force?: boolean;
+  /** Print the requests, send nothing. */
+  dryRun?: boolean;
+  /** Deploy manifests that may take capacity down during the upgrade. */
+  allowDowntime?: boolean;
+  /** The lowest `upgradeStrategy.minimumHealthCapacity` deployed without `allowDowntime`. */
+  minimumHealthCapacityFloor?: number;
+}
+
+/** Defaults of the options (schema.json shows the same values). */
+export const DEPLOY_DEFAULTS = {
+  timeoutSeconds: 600,
+  pollIntervalSeconds: 2,
+  minimumHealthCapacityFloor: 0.5,
+} as const;
+
+/** Polls back off up to this interval: a long rollout is still noticed within seconds of its end. */
+export const MAX_POLL_INTERVAL_SECONDS = 10;
+
+/** How many times a PUT answered 409 (locked) is retried before the deploy gives up. */
+export const LOCKED_RETRIES = 8;
+
+/** The options with defaults applied and the URLs and token read from the environment. */
+export interface ResolvedDeployOptions {
+  environment: string;
+  marathon?: ApiEndpoint;
+  chronos?: ApiEndpoint;
+  metronome?: ApiEndpoint;
+  timeoutMs: number;
+  pollIntervalMs: number;
+  force: boolean;
+  dryRun: boolean;
+  allowDowntime: boolean;
+  minimumHealthCapacityFloor: number;
+}
+
+/**
+ * Applies defaults: each URL from its option, else its environment variable; `MARATHON_TOKEN` (DC/OS ACS
+ * token) authenticates every call to the three frameworks. Throws on a URL that does not parse.
+ *
+ * @example
+ * resolveDeployOptions({ environment: 'staging' }, { MARATHON_URL: 'http://marathon.mesos:8080' }).marathon?.baseUrl;
+ * // 'http://marathon.mesos:8080'
+ */
+export function resolveDeployOptions(
+  options: DeployOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): ResolvedDeployOptions {
+  const token = env.MARATHON_TOKEN || undefined;
+  const endpoint = (name: string, value: string | undefined): ApiEndpoint | undefined => {
+    if (!value) return undefined;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new Error(`${name} "${value}" is not a URL (expected e.g. http://marathon.mesos:8080)`);
+    }
+    if (url.username || url.password) {
+      throw new Error(`${name} must not carry credentials: put the token in MARATHON_TOKEN`);
+    }
+    return { baseUrl: value, token };
+  };
+  return {
+    environment: options.environment,
+    marathon: endpoint('marathonUrl', options.marathonUrl ?? env.MARATHON_URL),
+    chronos: endpoint('chronosUrl', options.chronosUrl ?? env.CHRONOS_URL),
+    metronome: endpoint('metronomeUrl', options.metronomeUrl ?? env.METRONOME_URL),
+    timeoutMs: (options.timeoutSeconds ?? DEPLOY_DEFAULTS.timeoutSeconds) * 1000,
+    pollIntervalMs: (options.pollIntervalSeconds ?? DEPLOY_DEFAULTS.pollIntervalSeconds) * 1000,
+    force: options.force ?? false,
+    dryRun: options.dryRun ?? false,
+    allowDowntime: options.allowDowntime ?? false,
+    minimumHealthCapacityFloor:
+      options.minimumHealthCapacityFloor ?? DEPLOY_DEFAULTS.minimumHealthCapacityFloor,
+  };
+}

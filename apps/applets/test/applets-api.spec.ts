@@ -202,7 +202,10 @@ describe('validation', () => {
   });
 
   it('rejects unknown keys and a body that is not JSON', async () => {
-    await expectRejected({ ...validApplet, owner: '1' }, 400, ['(body)']);
+    await expectRejected({ ...validApplet, owner: '1' }, 400, ['owner']);
+    await expectRejected({ ...validApplet, trigger: { ...validApplet.trigger, foo: 1 } }, 400, [
+      'trigger.foo',
+    ]);
     const before = await appletCount();
     const response = await service.request('POST', '/v1/applets', {
       token: ada.token,

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   createHttpService,
   createLogger,
@@ -9,6 +10,7 @@ import {
   HealthRegistry,
   HttpProblem,
   PROBLEM_CONTENT_TYPE,
+  problemFromZodError,
 } from '../src/index';
 import { logCollector } from './support';
 
@@ -73,5 +75,40 @@ describe('problem answers', () => {
     expect(response.status).toBe(404);
     expect(response.headers.get('retry-after')).toBeNull();
     expect(new HttpProblem(404).headers).toEqual({});
+  });
+});
+
+/** The error of a value the schema must reject. */
+function zodErrorOf(schema: z.ZodType, value: unknown): z.ZodError {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) throw new Error('expected the value to be rejected');
+  return parsed.error;
+}
+
+describe('problemFromZodError', () => {
+  const appletInput = z.strictObject({
+    trigger: z.strictObject({ service: z.string(), fields: z.record(z.string(), z.string()) }),
+  });
+
+  it('names each unknown key by its path, at any depth', () => {
+    const error = zodErrorOf(appletInput, {
+      trigger: { service: 's', fields: {}, foo: 1, bar: 2 },
+      owner: '1',
+    });
+    const problem = problemFromZodError(error, 'invalid applet');
+    expect(problem.status).toBe(400);
+    expect(problem.detail).toBe('invalid applet');
+    expect(problem.errors).toEqual([
+      { name: 'trigger.foo', reason: 'Unrecognized key' },
+      { name: 'trigger.bar', reason: 'Unrecognized key' },
+      { name: 'owner', reason: 'Unrecognized key' },
+    ]);
+  });
+
+  it('names other invalid fields by path and the value as a whole `(body)`', () => {
+    const wrongField = zodErrorOf(appletInput, { trigger: { service: 's', fields: { city: 7 } } });
+    expect(problemFromZodError(wrongField).errors?.map((e) => e.name)).toEqual(['trigger.fields.city']);
+    const notAnObject = zodErrorOf(appletInput, 'applet');
+    expect(problemFromZodError(notAnObject).errors?.map((e) => e.name)).toEqual(['(body)']);
   });
 });

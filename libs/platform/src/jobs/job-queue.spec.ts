@@ -155,6 +155,29 @@ describe('retries and dead letters', () => {
     expect(dead.failures[0].error).toMatch(/no longer matches the schema/);
   });
 
+  it('dead-letters an unreadable record instead of crashing the worker', async () => {
+    const q = nextQueue();
+    const runs: number[] = [];
+    const job = defineJob(
+      'fine',
+      z.object({ n: z.number() }),
+      async ({ n }) => {
+        runs.push(n);
+      },
+      { queue: q },
+    );
+    const keys = queue.keys(q);
+    await t.redis.hset(keys.jobs, '900', 'not json');
+    await t.redis.zadd(keys.ready, 0, '900');
+    await queue.enqueue(job, { n: 1 });
+    await startWorker({ jobs: [job] });
+    await waitFor('the bad record to be dead', async () => (await queue.stats([q]))[q].dead === 1);
+    await waitFor('the good job to run', () => runs.length === 1);
+    const [dead] = await queue.listDead(q);
+    expect(dead).toMatchObject({ id: '900', name: '(unreadable record)', payload: 'not json' });
+    expect(dead.failures[0].error).toMatch(/no handler/);
+  });
+
   it('computes backoff as equal jitter, capped', () => {
     const backoff = { baseMs: 1000, maxMs: 5000 };
     expect(retryDelayMs(1, backoff, () => 0)).toBe(500);

@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { assertName, assertPriority, type JobDefinition } from './job-definition';
 import { JobEvents } from './job-events';
 import { JobMetrics, type QueueDepth } from './job-metrics';
-import type { AttemptFailure, JobRecord } from './job-record';
+import { parseRecord, type AttemptFailure } from './job-record';
 import { JobWorker, type JobWorkerOptions } from './job-worker';
 import { DEFAULT_JOBS_PREFIX, queueKeys, queueRegistryKey, type QueueKeys } from './queue-keys';
 import { enqueueScript, purgeDeadScript, retryDeadScript } from './queue-scripts';
@@ -275,7 +275,7 @@ export class JobQueue {
     return ids.flatMap((id, i) => {
       const raw = records[i];
       if (raw === null) return [];
-      const record = JSON.parse(raw) as JobRecord;
+      const record = parseRecord(raw);
       return [
         {
           id,

@@ -35,3 +35,12 @@ export function errorText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
 }
+
+/** A stored record; an unreadable one (written by hand?) gets a placeholder that fails once and is dead-lettered. */
+export function parseRecord(raw: string): JobRecord {
+  try {
+    return JSON.parse(raw) as JobRecord;
+  } catch {
+    return { n: '(unreadable record)', p: 0, m: 1, t: 0, r: 0, d: raw };
+  }
+}

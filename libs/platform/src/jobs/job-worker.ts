@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Counter, Histogram } from 'prom-client';
 import { retryDelayMs, type JobDefinition } from './job-definition';
-import { errorText, type JobRecord } from './job-record';
+import { errorText, parseRecord } from './job-record';
 import type { JobQueue } from './job-queue';
 import type { QueueKeys } from './queue-keys';
 import { ackScript, extendScript, releaseScript, takeScript } from './queue-scripts';
@@ -338,7 +338,7 @@ export class JobWorker {
     this.active++;
     const taken = run;
     const queueName = run.queue.keys.queue;
-    const record = JSON.parse(run.raw) as JobRecord;
+    const record = parseRecord(run.raw);
     const definition = this.definitions.get(record.n);
     const series = this.seriesFor(queueName, record.n);
     const startedAt = performance.now();

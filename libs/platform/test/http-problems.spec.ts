@@ -1,39 +1,15 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  createHttpService,
-  createLogger,
-  createMetricsRegistry,
-  HealthRegistry,
-  HttpProblem,
-  PROBLEM_CONTENT_TYPE,
-  problemFromZodError,
-} from '../src/index';
-import { logCollector } from './support';
-
-/** A platform app with the given routes, listening on a free loopback port. */
-async function listen(routes: (app: Express) => void): Promise<{ url: string; server: Server }> {
-  const app = createHttpService({
-    logger: createLogger({ service: 'problems', destination: logCollector().stream }),
-    metrics: createMetricsRegistry('problems'),
-    health: new HealthRegistry('problems'),
-    routes,
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
+import { HttpProblem, PROBLEM_CONTENT_TYPE, problemFromZodError } from '../src/index';
+import { listenHttpService } from './support';
 
 describe('problem answers', () => {
   let url: string;
   let server: Server;
 
   beforeAll(async () => {
-    ({ url, server } = await listen((app) => {
+    ({ url, server } = await listenHttpService((app) => {
       app.get('/limited', () => {
         throw new HttpProblem(429, { detail: 'Slow down.', headers: { 'Retry-After': '17' } });
       });

@@ -10,7 +10,7 @@ import { createUserBody, registerPartnerServiceBody } from './request-schemas';
  * tokens, register partner services. The router in front must check the admin token.
  *
  * @example
- *   app.use('/admin', adminAuthMiddleware(config.ADMIN_TOKEN), adminRoutes(db));
+ *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db));
  */
 export function adminRoutes(db: AppletsDatabase): Router {
   const router = Router();

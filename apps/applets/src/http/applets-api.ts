@@ -1,7 +1,7 @@
 import type { Express } from 'express';
+import { requireBearerToken } from '@ittd/platform';
 import type { Redis } from 'ioredis';
 import type { AppletsDatabase } from '../data/database';
-import { adminAuthMiddleware } from './admin-auth-middleware';
 import { adminRoutes } from './admin-routes';
 import { appletRoutes } from './applet-routes';
 import { rateLimitMiddleware } from './rate-limit-middleware';
@@ -35,5 +35,5 @@ export function mountAppletsApi(app: Express, deps: AppletsApiDependencies): voi
     }),
     appletRoutes(deps.db),
   );
-  app.use('/admin', adminAuthMiddleware(deps.adminToken), adminRoutes(deps.db));
+  app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db));
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
+import { bearerUnauthorized, readBearerToken } from '@ittd/platform';
 import type { AppletsDatabase } from '../data/database';
 import { authenticateApiToken } from '../domain/users';
-import { readBearerToken, unauthorized } from './bearer-token';
 
 /**
  * Authenticates a user's API token and keeps the user id in `res.locals.userId` for the routes after it.
@@ -14,9 +14,9 @@ import { readBearerToken, unauthorized } from './bearer-token';
 export function userAuthMiddleware(db: AppletsDatabase): RequestHandler {
   return async (req, res, next) => {
     const token = readBearerToken(req);
-    if (token === undefined) throw unauthorized();
+    if (token === undefined) throw bearerUnauthorized();
     const userId = await authenticateApiToken(db, token);
-    if (userId === undefined) throw unauthorized('invalid_token');
+    if (userId === undefined) throw bearerUnauthorized('invalid_token');
     res.locals.userId = userId;
     next();
   };

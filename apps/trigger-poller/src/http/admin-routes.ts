@@ -15,7 +15,7 @@ function notFound(triggerIdentity: string): HttpProblem {
  * service key. The router in front must check the admin token.
  *
  * @example
- *   app.use('/admin', adminAuthMiddleware(config.ADMIN_TOKEN), adminRoutes(db));
+ *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db));
  */
 export function adminRoutes(db: TriggerPollerDatabase): Router {
   const router = Router();

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
+import { requireBearerToken } from '@ittd/platform';
 import type { TriggerPollerDatabase } from '../data/database';
 import type { PollJobs } from '../jobs/poll-jobs';
-import { adminAuthMiddleware } from './admin-auth-middleware';
 import { adminRoutes } from './admin-routes';
 import { notificationRoutes } from './notification-routes';
 
@@ -21,5 +21,5 @@ export interface TriggerPollerApiDependencies {
  */
 export function mountTriggerPollerApi(app: Express, deps: TriggerPollerApiDependencies): void {
   app.use('/v1', notificationRoutes(deps.db, deps.jobs));
-  app.use('/admin', adminAuthMiddleware(deps.adminToken), adminRoutes(deps.db));
+  app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db));
 }

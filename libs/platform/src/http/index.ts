@@ -5,3 +5,4 @@ export * from './request-context-middleware';
 export * from './problem-middleware';
 export * from './create-http-service';
 export * from './http-server';
+export * from './bearer-token-auth';

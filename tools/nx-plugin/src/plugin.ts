@@ -14,19 +14,31 @@ export const DEFAULT_ENVIRONMENT = 'production';
 
 /**
  * The targets every service gets from its service.json, so no project needs boilerplate:
- * `bundle` (+ `build` alias) -> `docker-build` -> `marathon` / `chronos`.
+ * `bundle` (+ `build` alias) -> `docker-build` -> `marathon` / `chronos` -> `deploy`. `marathon`, `chronos`
+ * and `deploy` get one configuration per environment of the descriptor (besides `local`, which is compose's):
+ * Nx passes `-c staging` on to the dependencies that have it, so the manifests deployed are generated for it.
  *
  * @example
  * serviceTargets('applets')['docker-build'].dependsOn; // ['bundle']
+ * serviceTargets('applets', ['staging']).deploy.configurations?.staging; // { environment: 'staging' }
  */
-export function serviceTargets(service: string): Record<string, TargetConfiguration> {
+export function serviceTargets(
+  service: string,
+  environments: readonly string[] = [],
+): Record<string, TargetConfiguration> {
   const out = serviceOutputs(service);
+  const configurations = Object.fromEntries(
+    [...new Set([DEFAULT_ENVIRONMENT, ...environments])]
+      .filter((environment) => environment !== 'local')
+      .map((environment) => [environment, { environment }]),
+  );
   const deployTarget = (executor: string, description: string, outputs: string[]): TargetConfiguration => ({
     executor,
     dependsOn: ['docker-build'],
     // Not cached: cheap, and they read the git sha and the last image built.
     cache: false,
     options: { environment: DEFAULT_ENVIRONMENT },
+    configurations,
     outputs: outputs.map((path) => `{workspaceRoot}/${path}`),
     metadata: { description },
   });
@@ -77,6 +89,17 @@ export function serviceTargets(service: string): Record<string, TargetConfigurat
       `Write the Chronos and Metronome jobs of ${service} into ${out.chronos} and ${out.metronome}`,
       [out.chronos, out.metronome],
     ),
+    deploy: {
+      executor: '@ittd/nx-plugin:deploy',
+      dependsOn: ['marathon', 'chronos'],
+      // Never cached: it acts on a cluster, and `nx affected` already limits it to what changed.
+      cache: false,
+      options: { environment: DEFAULT_ENVIRONMENT },
+      configurations,
+      metadata: {
+        description: `Rolling deploy of ${service} to Marathon ($MARATHON_URL) and its jobs to Metronome or Chronos`,
+      },
+    },
   };
 }
 
@@ -93,10 +116,11 @@ export const createNodesV2: CreateNodes<IttdPluginOptions> = [
   (files, options, context) =>
     createNodesFromFiles(
       (file, _options, ctx) => {
-        readServiceDescriptor(join(ctx.workspaceRoot, file));
+        const descriptor = readServiceDescriptor(join(ctx.workspaceRoot, file));
         const root = dirname(file);
         const service = root.split('/').pop() ?? root;
-        return { projects: { [root]: { root, targets: serviceTargets(service) } } };
+        const targets = serviceTargets(service, Object.keys(descriptor.env ?? {}));
+        return { projects: { [root]: { root, targets } } };
       },
       files,
       options ?? {},

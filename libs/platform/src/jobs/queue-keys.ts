@@ -7,7 +7,7 @@ export interface QueueKeys {
   readonly queue: string;
   /** Pub/sub channel that wakes idle workers (enqueue, retry, hand-back). */
   readonly wakeChannel: string;
-  /** `KEYS[1..10]` of every queue script: ready, delayed, leases, jobs, attempts, history, dead, unique, seq, rate. */
+  /** `KEYS[1..11]` of every queue script: ready, delayed, leases, jobs, attempts, history, dead, unique, seq, rate, rate-used. */
   readonly all: readonly string[];
   readonly ready: string;
   readonly delayed: string;
@@ -29,7 +29,19 @@ export const DEFAULT_JOBS_PREFIX = 'ittd:jobs:';
  */
 export function queueKeys(prefix: string, queue: string): QueueKeys {
   const base = `${prefix}{${queue}}:`;
-  const names = ['ready', 'delayed', 'leases', 'jobs', 'att', 'hist', 'dead', 'uniq', 'seq', 'rate'] as const;
+  const names = [
+    'ready',
+    'delayed',
+    'leases',
+    'jobs',
+    'att',
+    'hist',
+    'dead',
+    'uniq',
+    'seq',
+    'rate',
+    'rate-used',
+  ] as const;
   const all = names.map((name) => base + name);
   return {
     queue,

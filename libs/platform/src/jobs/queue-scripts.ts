@@ -13,6 +13,7 @@ import { RedisScript } from './redis-script';
  *   8 uniq     HASH  unique key -> id, while that job waits
  *   9 seq      STRING last id given
  *  10 rate     ZSET  "<at>:<first id>:<count>" -> at, one entry per take within the rate window
+ *  11 rate-used STRING sum of the counts in `rate` (expires with it)
  * Times come from Redis TIME so that workers with skewed clocks agree on due times and lease expiry.
  */
 
@@ -146,15 +147,18 @@ local n = tonumber(ARGV[1])
 local rateMax = tonumber(ARGV[3])
 local interval = tonumber(ARGV[4])
 local rateWait = -1
+local used = 0
 if rateMax > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - interval)
-  local entries = redis.call('ZRANGE', KEYS[10], 0, -1, 'WITHSCORES')
-  local used = 0
-  for k = 1, #entries, 2 do used = used + tonumber(string.match(entries[k], ':(%d+)$')) end
+  -- KEYS[11] keeps the sum of the window's counts, so a take reads only the entries that just left it.
+  local expiredTakes = redis.call('ZRANGEBYSCORE', KEYS[10], '-inf', now - interval)
+  used = tonumber(redis.call('GET', KEYS[11]) or '0')
+  for _, entry in ipairs(expiredTakes) do used = used - tonumber(string.match(entry, ':(%d+)$')) end
+  if #expiredTakes > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - interval) end
+  if used < 0 or redis.call('EXISTS', KEYS[10]) == 0 then used = 0 end
   if rateMax - used < n then n = rateMax - used end
   if n <= 0 then
     n = 0
-    rateWait = tonumber(entries[2]) + interval - now
+    rateWait = tonumber(redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')[2]) + interval - now
   end
 end
 local taken = {}
@@ -185,12 +189,14 @@ if n > 0 then
     if #leases > 0 then
       redis.call('ZADD', KEYS[3], unpack(leases))
       if rateMax > 0 then
+        used = used + #leases / 2
         redis.call('ZADD', KEYS[10], now, now .. ':' .. leases[2] .. ':' .. (#leases / 2))
         redis.call('PEXPIRE', KEYS[10], interval)
       end
     end
   end
 end
+if rateMax > 0 then redis.call('SET', KEYS[11], used, 'PX', interval) end
 local nextDue = rateWait
 if #taken == 0 then
   -- Only an idle worker needs to know when to look again: the next delayed job or lease expiry.

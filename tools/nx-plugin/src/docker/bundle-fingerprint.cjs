@@ -4,10 +4,32 @@
 // TypeScript loader, and compute exactly what the docker-build executor computes. Types: bundle-fingerprint.d.cts.
 const { createHash } = require('node:crypto');
 const { readdirSync, readFileSync, statSync } = require('node:fs');
+const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 /** The image label that ties an image in the engine to the bundle + Dockerfile + build args it was built from. */
 const FINGERPRINT_LABEL = 'dev.ittd.image-fingerprint';
+
+/** Label holding the tag part of an image's exact tag (`<sha>`), so a found image can be re-tagged. */
+const REVISION_TAG_LABEL = 'dev.ittd.revision-tag';
+
+/**
+ * Label holding the build ticket: the random value image-present.cjs printed when the image was missing.
+ * The build carries it, so after the build image-present.cjs prints the same value again: the Nx hash
+ * taken before the build is the one of the state after it, and the next run is a cache hit.
+ */
+const BUILD_TICKET_LABEL = 'dev.ittd.build-ticket';
+
+/**
+ * Where image-present.cjs leaves the ticket for the docker-build executor: per machine, keyed by the
+ * fingerprint, outside any Nx output folder.
+ * @param {string} fingerprint
+ * @returns {string}
+ * @example buildTicketFile(fingerprint); // '/tmp/ittd-image-builds/3f9a...'
+ */
+function buildTicketFile(fingerprint) {
+  return join(tmpdir(), 'ittd-image-builds', fingerprint);
+}
 
 /**
  * The files of a bundle folder (dist/apps/<svc>), relative, sorted, symlinks followed: the image's `app/`.
@@ -65,4 +87,12 @@ function bundleFingerprint({ service, bundleDir, dockerfile, buildArgs, baseImag
   return hash.digest('hex');
 }
 
-module.exports = { FINGERPRINT_LABEL, listBundleFiles, baseImageOf, bundleFingerprint };
+module.exports = {
+  FINGERPRINT_LABEL,
+  REVISION_TAG_LABEL,
+  BUILD_TICKET_LABEL,
+  buildTicketFile,
+  listBundleFiles,
+  baseImageOf,
+  bundleFingerprint,
+};

@@ -7,14 +7,25 @@
 //   node tools/nx-plugin/src/docker/image-present.cjs <svc> [--bundle dist/apps/<svc>]
 //        [--dockerfile docker/Dockerfile] [--base-image <ref>]   (default: $BASE_IMAGE)
 //
-// Prints `<image id> <tags>` when an image labelled with the bundle's fingerprint is in the engine, or
-// `missing <random>` / `unavailable <random>` otherwise: a random value never matches a cached hash, so a
-// missing image always makes docker-build run (and build). Plain JS and raw Engine API calls over the
-// socket (no dockerode) so it answers in about 0.1 s. Always exits 0: a failure to look means "run the task".
+// Prints `image <ticket>` when the engine has the image of the current bundle (fingerprint label) under
+// its exact tag, <ticket> being the random value this script printed when that image was missing and the
+// build then carried as a label. A missing image gets a new ticket (left in buildTicketFile() for the
+// executor): a value that no cached hash has, so docker-build runs and builds; and since the build
+// carries it, the next run prints the same value and is a cache hit. Plain JS and raw Engine API calls
+// over the socket (no dockerode) so it answers in about 0.1 s. Always exits 0: a failure to look prints
+// a random value, i.e. "run the task".
 const { randomUUID } = require('node:crypto');
-const { existsSync } = require('node:fs');
+const { existsSync, mkdirSync, writeFileSync } = require('node:fs');
+const { dirname } = require('node:path');
 const { request } = require('node:http');
-const { FINGERPRINT_LABEL, baseImageOf, bundleFingerprint } = require('./bundle-fingerprint.cjs');
+const {
+  BUILD_TICKET_LABEL,
+  FINGERPRINT_LABEL,
+  REVISION_TAG_LABEL,
+  baseImageOf,
+  buildTicketFile,
+  bundleFingerprint,
+} = require('./bundle-fingerprint.cjs');
 
 /** @param {string[]} argv */
 function parseArgs(argv) {
@@ -71,15 +82,32 @@ async function baseImageId(ref) {
 
 async function main() {
   const { service, bundleDir, dockerfile, baseImage } = parseArgs(process.argv.slice(2));
-  if (!existsSync(bundleDir)) return `missing ${randomUUID()}`;
+  if (!existsSync(bundleDir)) return `no-bundle ${randomUUID()}`;
   const buildArgs = baseImage ? { BASE_IMAGE: baseImage } : {};
   const baseId = await baseImageId(baseImageOf(dockerfile, buildArgs));
   const fingerprint = bundleFingerprint({ service, bundleDir, dockerfile, buildArgs, baseImageId: baseId });
   const filters = encodeURIComponent(JSON.stringify({ label: [`${FINGERPRINT_LABEL}=${fingerprint}`] }));
-  /** @type {Array<{ Id: string, RepoTags: string[] | null }>} */
+  /** @type {Array<{ Id: string, RepoTags: string[] | null, Labels: Record<string, string> | null }>} */
   const images = await engineGet(`/images/json?filters=${filters}`);
-  if (images.length === 0) return `missing ${randomUUID()}`;
-  return images.map((image) => `${image.Id} ${[...(image.RepoTags ?? [])].sort().join(',')}`).join('\n');
+
+  // Built by an Nx run and still under its exact tag: the ticket printed before that build.
+  for (const image of images) {
+    const labels = image.Labels ?? {};
+    const exactTag = `ittd/${service}:${labels[REVISION_TAG_LABEL]}`;
+    const tagged = (image.RepoTags ?? []).some((tag) => tag === exactTag || tag.endsWith(`/${exactTag}`));
+    if (labels[BUILD_TICKET_LABEL] && tagged) return `image ${labels[BUILD_TICKET_LABEL]}`;
+  }
+  // Built outside Nx, or its exact tag removed: run docker-build once (it re-tags, does not rebuild).
+  if (images.length > 0) {
+    return images
+      .map((image) => `present ${image.Id} ${[...(image.RepoTags ?? [])].sort().join(',')}`)
+      .join('\n');
+  }
+  // Missing: a new ticket, which the build will carry.
+  const ticket = randomUUID();
+  mkdirSync(dirname(buildTicketFile(fingerprint)), { recursive: true });
+  writeFileSync(buildTicketFile(fingerprint), ticket);
+  return `image ${ticket}`;
 }
 
 main().then(

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { FINGERPRINT_LABEL } from './bundle-fingerprint.cjs';
+import { BUILD_TICKET_LABEL, FINGERPRINT_LABEL, REVISION_TAG_LABEL } from './bundle-fingerprint.cjs';
 
 /** The commit an image is built from; `dirty` when the working tree had uncommitted changes. */
 export interface GitRevision {
@@ -26,6 +26,8 @@ export interface ImageSpecInput {
   registry?: string;
   /** The BASE_IMAGE build arg; absent = the Dockerfile's default. */
   baseImage?: string;
+  /** The ticket image-present.cjs handed out for this build, when Nx runs it (see BUILD_TICKET_LABEL). */
+  buildTicket?: string;
 }
 
 /** One file of the tar build context: its name in the tar and where its bytes come from. */
@@ -50,8 +52,6 @@ export interface ImageSpec {
 
 /** Image labels this project adds beside the OCI ones. */
 export const SERVICE_LABEL = 'dev.ittd.service';
-/** Label holding the tag part of `exactTag`, so a found image can be re-tagged without rebuilding. */
-export const REVISION_TAG_LABEL = 'dev.ittd.revision-tag';
 
 const SERVICE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const REGISTRY = /^[a-zA-Z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
@@ -105,6 +105,7 @@ export function createImageSpec(input: ImageSpecInput): ImageSpec {
     [FINGERPRINT_LABEL]: input.fingerprint,
   };
   if (input.baseImage) labels['org.opencontainers.image.base.name'] = input.baseImage;
+  if (input.buildTicket) labels[BUILD_TICKET_LABEL] = input.buildTicket;
   return {
     repository,
     exactTag,

@@ -113,19 +113,29 @@ describe('docker-build executor (real engine)', () => {
     expect(state.OOMKilled).toBe(false);
   });
 
-  it('does not rebuild an image the engine has, and image-present.cjs reports it', async () => {
-    expect(imagePresent()).toBe(`${record.id} ${[...record.tags].sort().join(',')}`);
+  it('does not rebuild an image the engine has; image-present.cjs reports one built outside Nx', async () => {
+    expect(imagePresent()).toBe(`present ${record.id} ${[...record.tags].sort().join(',')}`);
     const again = await dockerBuildExecutor(options, context);
     expect(again.record).toEqual(record);
   });
 
-  it('builds again when the image is gone from the engine, and image-present.cjs says missing', async () => {
+  it('hands a missing image a new ticket, which the build carries so the next Nx hash matches', async () => {
     await removeImages();
-    expect(imagePresent()).toMatch(/^missing [0-9a-f-]{36}$/);
+    const before = imagePresent();
+    expect(before).toMatch(/^image [0-9a-f-]{36}$/);
     const rebuilt = await dockerBuildExecutor(options, context);
     expect(rebuilt.success).toBe(true);
     expect((await docker.getImage(rebuilt.record?.image ?? '').inspect()).Id).toBe(rebuilt.record?.id);
+    expect(imagePresent()).toBe(before);
     record = rebuilt.record as ImageRecord;
+
+    // Gone again: a ticket never seen, so no cached hash can match a missing image.
+    await removeImages();
+    const missing = imagePresent();
+    expect(missing).toMatch(/^image [0-9a-f-]{36}$/);
+    expect(missing).not.toBe(before);
+    record = (await dockerBuildExecutor(options, context)).record as ImageRecord;
+    expect(imagePresent()).toBe(missing);
   });
 
   it('rebuilds on a changed base image (same name, new id)', async () => {

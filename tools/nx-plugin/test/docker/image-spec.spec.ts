@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FINGERPRINT_LABEL } from '../../src/docker/bundle-fingerprint.cjs';
+import {
+  BUILD_TICKET_LABEL,
+  FINGERPRINT_LABEL,
+  REVISION_TAG_LABEL,
+} from '../../src/docker/bundle-fingerprint.cjs';
 import {
   createImageSpec,
   imageRepository,
-  REVISION_TAG_LABEL,
   revisionTag,
   type ImageSpecInput,
 } from '../../src/docker/image-spec';
@@ -65,6 +68,11 @@ describe('createImageSpec', () => {
       [REVISION_TAG_LABEL]: sha,
       [FINGERPRINT_LABEL]: fingerprint,
     });
+  });
+
+  it('labels the build ticket when Nx handed one out', () => {
+    expect(createImageSpec(input).labels[BUILD_TICKET_LABEL]).toBeUndefined();
+    expect(createImageSpec({ ...input, buildTicket: 't-1' }).labels[BUILD_TICKET_LABEL]).toBe('t-1');
   });
 
   it('passes BASE_IMAGE only when one is chosen (else the Dockerfile default applies)', () => {

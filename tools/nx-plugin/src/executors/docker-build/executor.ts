@@ -1,9 +1,15 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import type Docker from 'dockerode';
 import { packBuildContext } from '../../docker/build-context';
-import { baseImageOf, bundleFingerprint, listBundleFiles } from '../../docker/bundle-fingerprint.cjs';
+import {
+  baseImageOf,
+  buildTicketFile,
+  bundleFingerprint,
+  listBundleFiles,
+  REVISION_TAG_LABEL,
+} from '../../docker/bundle-fingerprint.cjs';
 import {
   baseImageId,
   buildImage,
@@ -15,7 +21,7 @@ import {
   type EngineImage,
 } from '../../docker/docker-engine';
 import { readGitRevision, readSourceUrl } from '../../docker/git-revision';
-import { createImageSpec, imageRepository, REVISION_TAG_LABEL } from '../../docker/image-spec';
+import { createImageSpec, imageRepository } from '../../docker/image-spec';
 import {
   resolveDockerBuildOptions,
   type DockerBuildExecutorOptions,
@@ -101,6 +107,9 @@ async function buildNew(
   bundleFiles: string[],
   fingerprint: string,
 ): Promise<ImageRecord> {
+  // The ticket image-present.cjs handed out for this build when Nx runs it (absent when called directly).
+  const ticketFile = buildTicketFile(fingerprint);
+  const buildTicket = existsSync(ticketFile) ? readFileSync(ticketFile, 'utf8').trim() : undefined;
   const spec = createImageSpec({
     service: options.service,
     bundleDir: options.bundlePath,
@@ -112,11 +121,13 @@ async function buildNew(
     sourceUrl: readSourceUrl(options.workspaceRoot),
     registry: options.registry,
     baseImage: options.baseImage,
+    buildTicket,
   });
   const id = await buildImage(docker, packBuildContext(spec.context), spec, {
     onEvent: printEvent,
     noCache: options.noCache,
   });
+  rmSync(ticketFile, { force: true });
   return recordOf(spec.exactTag, spec.tags, id, spec.labels);
 }
 

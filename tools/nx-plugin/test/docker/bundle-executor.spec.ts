@@ -84,6 +84,14 @@ describe('bundle executor', () => {
     expect(runBundle(outputPath, 'pg-version').trim()).toBe('pg ok');
   });
 
+  it.each(['.', FIXTURE_ROOT, 'tools', '../elsewhere'])(
+    'refuses to empty %s as its output folder',
+    async (outputPath) => {
+      expect(await bundleExecutor({ outputPath }, context)).toEqual({ success: false });
+      expect(existsSync(join(WORKSPACE_ROOT, FIXTURE_ROOT, 'src/main.ts'))).toBe(true);
+    },
+  );
+
   it('fails with the reason when the entry point does not compile', async () => {
     const result = await bundleExecutor(
       { outputPath: join(outputs, 'broken'), main: `${FIXTURE_ROOT}/missing.ts` },

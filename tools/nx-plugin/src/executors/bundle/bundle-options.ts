@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 
 /** The bundle executor's options as Nx passes them (see schema.json). */
@@ -45,12 +45,24 @@ export function resolveBundleOptions(
   const defaultTsConfig = join(project.root, 'tsconfig.json');
   const tsConfig =
     options.tsConfig ?? (existsSync(resolve(workspaceRoot, defaultTsConfig)) ? defaultTsConfig : undefined);
+  const outputPath = resolve(workspaceRoot, options.outputPath ?? join('dist', project.root));
+  // The output folder is emptied first: never let that be the workspace, the project or anything above.
+  const inside = relative(workspaceRoot, outputPath);
+  if (
+    inside === '' ||
+    inside.startsWith('..') ||
+    !relative(outputPath, resolve(workspaceRoot, project.root)).startsWith('..')
+  ) {
+    throw new Error(
+      `bundle: outputPath "${options.outputPath}" must be a folder of its own inside the workspace`,
+    );
+  }
   return {
     projectName,
     workspaceRoot,
     projectRoot: project.root,
     main: resolve(workspaceRoot, options.main ?? join(project.root, 'src/main.ts')),
-    outputPath: resolve(workspaceRoot, options.outputPath ?? join('dist', project.root)),
+    outputPath,
     tsConfig: tsConfig ? resolve(workspaceRoot, tsConfig) : undefined,
     external: options.external ?? [],
     minify: options.minify ?? true,

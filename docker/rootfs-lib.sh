@@ -30,6 +30,13 @@ rootfs_add_system() {
   printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
 }
 
+# image_lock <image>: one build of <image> at a time on this machine (tests may start two at once); the
+# second waits, then finds the image up to date.
+image_lock() {
+  exec 9>"${TMPDIR:-/tmp}/ittd-image-$(echo "$1" | tr '/:' '__').lock"
+  flock 9
+}
+
 # image_recipe <file>...: a sha256 over the inputs of an image (binaries, scripts), stored as a label.
 image_recipe() {
   cat "$@" | sha256sum | cut -c1-64

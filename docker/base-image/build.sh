@@ -21,6 +21,7 @@ case "$node_version" in
   *) echo "base-image: $NODE_BIN is Node $node_version, expected Node 20" >&2; exit 1 ;;
 esac
 
+image_lock "$IMAGE"
 recipe="$(image_recipe "$NODE_BIN" "$0" "$(dirname "$0")/../rootfs-lib.sh")"
 if [[ "${1:-}" != "--force" ]] && image_is_current "$IMAGE" "$recipe"; then
   echo "base-image: $IMAGE is up to date (node $node_version)"

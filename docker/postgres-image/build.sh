@@ -15,6 +15,7 @@ PG_SHARE="$(pg_config --sharedir)"
 version="$("$PG_BIN/postgres" --version | grep -oE '[0-9]+(\.[0-9]+)?' | head -n 1)"
 tools=(postgres initdb pg_ctl pg_isready psql createdb dropdb pg_dump pg_restore)
 
+image_lock "$IMAGE"
 recipe="$(image_recipe "${tools[@]/#/$PG_BIN/}" "$0" "$(dirname "$0")/entrypoint.sh" "$(dirname "$0")/../rootfs-lib.sh")"
 if [[ "${1:-}" != "--force" ]] && image_is_current "$IMAGE" "$recipe"; then
   echo "postgres-image: $IMAGE is up to date (PostgreSQL $version)"

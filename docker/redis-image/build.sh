@@ -11,6 +11,7 @@ IMAGE="${IMAGE:-ittd/redis:local}"
 server="$(command -v redis-server)"
 cli="$(command -v redis-cli)"
 
+image_lock "$IMAGE"
 recipe="$(image_recipe "$(readlink -f "$server")" "$(readlink -f "$cli")" "$0" "$(dirname "$0")/../rootfs-lib.sh")"
 if [[ "${1:-}" != "--force" ]] && image_is_current "$IMAGE" "$recipe"; then
   echo "redis-image: $IMAGE is up to date"

@@ -1,2 +1,3 @@
 export * from './create-database';
 export * from './migrator';
+export * from './ensure-database';

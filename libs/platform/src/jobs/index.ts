@@ -21,6 +21,7 @@ export {
   type JobLogger,
   type JobQueueOptions,
 } from './job-queue';
+export { PermanentJobError } from './permanent-job-error';
 export { JobWorker, type JobWorkerOptions, type RateLimit } from './job-worker';
 export { queueDepthCheck, type QueueDepthCheckOptions } from './queue-health';
 export { DEFAULT_JOBS_PREFIX, queueKeys, type QueueKeys } from './queue-keys';

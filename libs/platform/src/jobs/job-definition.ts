@@ -19,7 +19,10 @@ export interface JobContext {
   readonly signal: AbortSignal;
 }
 
-/** A job handler. Delivery is at-least-once, so it must be idempotent: running it twice must be harmless. */
+/**
+ * A job handler. Delivery is at-least-once, so it must be idempotent: running it twice must be harmless. A
+ * thrown error is retried with backoff; throw a `PermanentJobError` when retrying cannot help (dead-lettered at once).
+ */
 export type JobHandler<S extends z.ZodType> = (payload: z.output<S>, context: JobContext) => Promise<void>;
 
 /** Retry timing; see {@link retryDelayMs} for the formula. */

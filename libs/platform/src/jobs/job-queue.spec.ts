@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { defineJob, retryDelayMs } from './job-definition';
 import { JobPayloadError, JobQueue } from './job-queue';
 import type { JobWorker } from './job-worker';
+import { PermanentJobError } from './permanent-job-error';
 import { queueDepthCheck } from './queue-health';
-import { openTestRedis, waitFor, type JobsTestRedis } from './testing/jobs-test-support';
+import { openTestRedis, sleep, waitFor, type JobsTestRedis } from './testing/jobs-test-support';
 
 let t: JobsTestRedis;
 let queue: JobQueue;
@@ -141,6 +142,77 @@ describe('retries and dead letters', () => {
     expect(await queue.purgeDead(q, 'all')).toBe(2);
     expect((await queue.stats([q]))[q]).toEqual({ ready: 0, delayed: 0, leased: 0, dead: 0 });
     expect(await t.redis.hlen(queue.keys(q).jobs)).toBe(0);
+  });
+
+  it('a PermanentJobError dead-letters at once: one attempt, history kept, never retried, counted as dead', async () => {
+    const q = nextQueue();
+    const registry = new Registry();
+    const metered = new JobQueue({ redis: t.redis, prefix: t.prefix, registry });
+    const failed: (number | null)[] = [];
+    const dead: string[] = [];
+    metered.events.on('failed', (e) => failed.push(e.retryInMs));
+    metered.events.on('dead', (e) => dead.push(e.error));
+    let calls = 0;
+    class KeyRevokedError extends PermanentJobError {
+      override readonly name = 'KeyRevokedError';
+    }
+    const job = defineJob(
+      'revoked-key',
+      z.object({ account: z.string() }),
+      async () => {
+        calls++;
+        throw new KeyRevokedError('partner answered 401: service key revoked');
+      },
+      // Were the error retried, the next attempts would come within tens of ms.
+      { queue: q, maxAttempts: 5, backoff: { baseMs: 20, maxMs: 40 } },
+    );
+    const { id } = await metered.enqueue(job, { account: 'acme' });
+    const worker = metered.createWorker({ jobs: [job], pollIntervalMs: 200 });
+    workers.push(worker);
+    await worker.start();
+    await waitFor('the job to be dead', async () => (await metered.stats([q]))[q].dead === 1);
+    await sleep(300);
+
+    expect(calls).toBe(1);
+    expect((await metered.stats([q]))[q]).toEqual({ ready: 0, delayed: 0, leased: 0, dead: 1 });
+    const [entry] = await metered.listDead(q);
+    expect(entry).toMatchObject({ id, name: 'revoked-key', payload: { account: 'acme' }, attempts: 1 });
+    expect(entry.failures.map((f) => [f.attempt, f.error])).toEqual([
+      [1, 'KeyRevokedError: partner answered 401: service key revoked'],
+    ]);
+    expect(failed).toEqual([null]);
+    expect(dead).toEqual(['KeyRevokedError: partner answered 401: service key revoked']);
+    const text = await registry.metrics();
+    expect(text).toContain(`jobs_failed_total{queue="${q}",job="revoked-key"} 1`);
+    expect(text).toContain(`jobs_dead_total{queue="${q}",job="revoked-key"} 1`);
+    expect(text).not.toContain(`jobs_retried_total{queue="${q}",job="revoked-key"}`);
+  });
+
+  it('a plain error still retries; a PermanentJobError on a later attempt ends it with the whole history', async () => {
+    const q = nextQueue();
+    const attempts: number[] = [];
+    const job = defineJob(
+      'gone-row',
+      z.object({ rowId: z.number() }),
+      async ({ rowId }, { attempt }) => {
+        attempts.push(attempt);
+        if (attempt === 1) throw new Error('database busy');
+        throw new PermanentJobError(`row ${rowId} was deleted`);
+      },
+      { queue: q, maxAttempts: 5, backoff: { baseMs: 20, maxMs: 40 } },
+    );
+    await queue.enqueue(job, { rowId: 9 });
+    await startWorker({ jobs: [job] });
+    await waitFor('the job to be dead', async () => (await queue.stats([q]))[q].dead === 1);
+    await sleep(300);
+
+    expect(attempts).toEqual([1, 2]);
+    const [entry] = await queue.listDead(q);
+    expect(entry).toMatchObject({ payload: { rowId: 9 }, attempts: 2 });
+    expect(entry.failures.map((f) => [f.attempt, f.error])).toEqual([
+      [1, 'Error: database busy'],
+      [2, 'PermanentJobError: row 9 was deleted'],
+    ]);
   });
 
   it('a payload that no longer fits its schema goes straight to dead letters', async () => {

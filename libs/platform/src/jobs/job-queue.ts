@@ -10,7 +10,8 @@
  *   ends in the dead-letter set instead of looping forever.
  * - Retries: a handler that throws is retried after `min(maxMs, baseMs * 2^(attempt-1))` ms with equal jitter
  *   (uniform in [cap/2, cap]); after `maxAttempts` attempts (default 10) the job goes to the dead-letter set with
- *   its payload and the history of every failed attempt, where it can be listed, retried or purged.
+ *   its payload and the history of every failed attempt, where it can be listed, retried or purged. A handler
+ *   that throws {@link PermanentJobError} goes there at once (retrying cannot help); the attempt still counts.
  * - Unique jobs: while a job enqueued with `uniqueKey` waits (ready or delayed), enqueueing the same key is a
  *   no-op that returns the waiting job's id. The key is freed when a worker starts the job.
  * - Rate limit (per queue, set on workers): at most `max` job starts in any sliding window of `intervalMs`,

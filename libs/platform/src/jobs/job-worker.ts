@@ -3,6 +3,7 @@ import type { Counter, Histogram } from 'prom-client';
 import { retryDelayMs, type JobDefinition } from './job-definition';
 import { errorText, parseRecord } from './job-record';
 import type { JobQueue } from './job-queue';
+import { PermanentJobError } from './permanent-job-error';
 import type { QueueKeys } from './queue-keys';
 import { ackScript, extendScript, releaseScript, takeScript } from './queue-scripts';
 
@@ -353,13 +354,11 @@ export class JobWorker {
         waitMs: Math.max(0, Date.now() - record.r),
       });
     }
-    let permanent = false;
     try {
       if (!definition) throw new Error(`no handler for job "${record.n}" on worker ${this.name}`);
       const parsed = definition.schema.safeParse(record.d);
       if (!parsed.success) {
-        permanent = true;
-        throw new Error(
+        throw new PermanentJobError(
           `stored payload no longer matches the schema of "${record.n}": ${parsed.error.message}`,
         );
       }
@@ -390,6 +389,8 @@ export class JobWorker {
       series?.run.observe((performance.now() - startedAt) / 1000);
       series?.failed.inc();
       const text = errorText(error);
+      // A permanent failure takes the same (batched, fenced) dead-letter path as a last attempt.
+      const permanent = error instanceof PermanentJobError;
       const last = permanent || taken.attempt >= record.m;
       const retryInMs = last ? null : retryDelayMs(taken.attempt, definition?.backoff ?? DEFAULT_BACKOFF);
       const entry = JSON.stringify({ attempt: taken.attempt, at: Date.now(), error: text });
@@ -399,7 +400,12 @@ export class JobWorker {
       if (last) {
         series?.dead.inc();
         this.queue.events.emit('dead', event);
-        this.queue.logger?.error(event, 'job dead-lettered after its last attempt');
+        this.queue.logger?.error(
+          { ...event, permanent },
+          permanent
+            ? 'job dead-lettered: permanent failure, not retried'
+            : 'job dead-lettered after its last attempt',
+        );
       } else {
         series?.retried.inc();
         this.queue.logger?.warn({ ...event, retryInMs }, 'job attempt failed; will retry');

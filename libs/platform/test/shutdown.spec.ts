@@ -114,6 +114,24 @@ describe('a service process', { timeout: 120_000 }, () => {
     expect(await refused(port)).toBe(true);
   });
 
+  it('migrate --create-database creates a missing database once, and migrates', async () => {
+    const missing = await createTestDatabase('created');
+    await missing.drop(); // a name that does not exist; drop() again cleans up what the command creates
+    const env = { DATABASE_URL: missing.url, PARTNER_TOKEN: 'token' };
+    try {
+      const first = spawnTsx(FIXTURE_MAIN, ['migrate', '--create-database'], env);
+      processes.push(first);
+      expect(await first.exited(CHILD_START_MS)).toBe(0);
+      expect(first.stdout()).toContain('created the database of DATABASE_URL');
+      const again = spawnTsx(FIXTURE_MAIN, ['migrate', '--create-database'], env);
+      processes.push(again);
+      expect(await again.exited(CHILD_START_MS)).toBe(0);
+      expect(again.stdout()).not.toContain('created the database');
+    } finally {
+      await missing.drop();
+    }
+  });
+
   it('runs a named job once: 0 on success, 1 on failure, 64 for an unknown name', async () => {
     const env = { DATABASE_URL: database.url, PARTNER_TOKEN: 'token' };
     const [ok, failed, unknown] = [

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeConfig, type ConfigSchema } from '../config/describe-config';
 import { ConfigError, exitOnConfigError } from '../config/load-config';
+import { ensureDatabase } from '../db/ensure-database';
 import { runMigrations } from '../db/migrator';
 import { createServiceContext } from './service-context';
 import type { ServiceContext, ServiceDefinition } from './service-definition';
@@ -60,8 +61,8 @@ async function serve<S extends ConfigSchema, DB>(
 }
 
 /**
- * The entry point of every service (`src/main.ts`): a CLI with `serve` (default), `worker`, `migrate`,
- * `run-job <name>` and `describe-config`. Exit codes: 0 ok, 1 failure, 64 usage error (unknown command or
+ * The entry point of every service (`src/main.ts`): a CLI with `serve` (default), `worker`, `migrate`
+ * (`--create-database` in development), `run-job <name>` and `describe-config`. Exit codes: 0 ok, 1 failure, 64 usage error (unknown command or
  * job), 78 invalid config (the report on stderr, secrets hidden).
  *
  * @example
@@ -90,8 +91,15 @@ export function runService<S extends ConfigSchema, DB = unknown>(
   program
     .command('migrate')
     .description('apply pending migrations and exit')
-    .action(() =>
+    .option(
+      '--create-database',
+      'first create the database named in DATABASE_URL if it is missing (development; deployed databases are provisioned)',
+    )
+    .action((opts: { createDatabase?: boolean }) =>
       runOnce(definition, env, async (ctx) => {
+        if (opts.createDatabase && (await ensureDatabase(env.DATABASE_URL ?? ''))) {
+          ctx.logger.info('created the database of DATABASE_URL');
+        }
         await runMigrations(ctx.db, {
           service: definition.name,
           migrations: definition.migrations ?? {},

@@ -1,3 +1,4 @@
+import { PermanentJobError } from '@ittd/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollTrigger, type PollDependencies } from '../src/jobs/poll-trigger-job';
 import { PartnerCallError } from '../src/partner/partner-trigger-client';
@@ -83,24 +84,35 @@ describe('pollTrigger', () => {
     });
   });
 
-  it('fails with a clear error on a rejected service key and records nothing', async () => {
+  it('fails permanently (no retry can help) with a clear error on a rejected service key, recording nothing', async () => {
     await service.subscribe('ti_badkey', {
       url: partner.url,
       serviceKey: 'sk_not_the_partner_key_0123456789',
     });
     partner.addEvents('ti_badkey', [{ id: 'x1', timestamp: 1_700_000_001 }]);
-    const failure = pollTrigger(deps, 'ti_badkey', call());
-    await expect(failure).rejects.toBeInstanceOf(PartnerCallError);
-    await expect(failure).rejects.toThrow(/rejected the service key \(HTTP 401\).*service_key is updated/);
-    await expect(failure).rejects.not.toThrow(/sk_not_the_partner_key/);
+    const error: unknown = await pollTrigger(deps, 'ti_badkey', call()).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(PermanentJobError);
+    expect((error as Error).cause).toBeInstanceOf(PartnerCallError);
+    expect((error as Error).cause).toMatchObject({ status: 401, serviceKeyRejected: true });
+    expect((error as Error).message).toMatch(/rejected the service key \(HTTP 401\).*service_key is updated/);
+    expect((error as Error).message).not.toMatch(/sk_not_the_partner_key/);
     expect(await storedEventIds('ti_badkey')).toEqual([]);
     expect(await lastPolledAt('ti_badkey')).toBeNull();
+
+    await service.subscribe('ti_forbidden', partner);
+    partner.failNext(1, 403);
+    await expect(pollTrigger(deps, 'ti_forbidden', call())).rejects.toThrow(PermanentJobError);
   });
 
-  it('fails on a 503 and on a partner slower than the time-out', async () => {
+  it('fails, to be retried, on a 503 and on a partner slower than the time-out', async () => {
     await service.subscribe('ti_slow', partner);
     partner.failNext(1, 503);
-    await expect(pollTrigger(deps, 'ti_slow', call())).rejects.toThrow(/answered HTTP 503/);
+    const unavailable: unknown = await pollTrigger(deps, 'ti_slow', call()).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect(unavailable).toBeInstanceOf(PartnerCallError);
+    expect(unavailable).not.toBeInstanceOf(PermanentJobError);
+    expect((unavailable as Error).message).toMatch(/answered HTTP 503/);
 
     partner.hang = true;
     try {

@@ -3,6 +3,7 @@ import type { RunningService } from '@ittd/platform';
 import type { configSchema } from '../src/config';
 import type { DB } from '../src/data/database';
 import { pollJobs } from '../src/jobs/poll-jobs';
+import { POLL_MAX_ATTEMPTS, POLL_QUEUE } from '../src/jobs/poll-trigger-job';
 import { startFakePartner, type FakePartner } from './support/fake-partner';
 import {
   startTriggerPollerTestService,
@@ -84,5 +85,36 @@ describe('web + worker + partner', () => {
     await waitFor('events of ti_flaky stored', async () => (await storedEventIds('ti_flaky')).length === 1);
     expect(failures.filter((error) => /answered HTTP 503/.test(error))).toHaveLength(2);
     expect(partner.calls.length - callsBefore).toBe(3);
+  });
+
+  it('dead-letters a poll at once, without retries, when the partner rejects the service key', async () => {
+    const { queue } = pollJobs(worker.ctx);
+    const revokedKey = 'sk_revoked_by_the_partner_0123456789';
+    await service.subscribe('ti_revoked', { url: partner.url, serviceKey: revokedKey });
+    const callsWithKey = (): number =>
+      partner.calls.filter((c) => c.headers['ifttt-service-key'] === revokedKey).length;
+
+    const notified = await service.request('POST', '/v1/notifications', {
+      headers: { 'IFTTT-Service-Key': revokedKey },
+      body: { data: [{ trigger_identity: 'ti_revoked' }] },
+    });
+    expect(notified.body).toEqual({ matched: 1, enqueued: 1 });
+    const deadPoll = async () =>
+      (await queue.listDead(POLL_QUEUE)).find(
+        (job) => (job.payload as { trigger_identity?: string }).trigger_identity === 'ti_revoked',
+      );
+    await waitFor('the poll of ti_revoked to be dead', async () => (await deadPoll()) !== undefined);
+
+    // Retried, it would have spent its attempts (POLL_RETRY_BASE_MS is 50 here) before reaching the dead letters.
+    expect(POLL_MAX_ATTEMPTS).toBeGreaterThan(1);
+    const dead = await deadPoll();
+    expect(dead?.attempts).toBe(1);
+    expect(dead?.failures).toHaveLength(1);
+    expect(dead?.failures[0].error).toMatch(
+      /^PermanentJobError: partner .* rejected the service key \(HTTP 401\)/,
+    );
+    expect(dead?.failures[0].error).not.toContain(revokedKey);
+    expect(callsWithKey()).toBe(1);
+    expect((await queue.stats([POLL_QUEUE]))[POLL_QUEUE]).toMatchObject({ ready: 0, delayed: 0, leased: 0 });
   });
 });

@@ -1,10 +1,10 @@
-import { defineJob, type JobDefinition } from '@ittd/platform';
+import { defineJob, PermanentJobError, type JobDefinition } from '@ittd/platform';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TriggerPollerDatabase } from '../data/database';
-import { insertNewEvents } from '../data/event-repository';
+import { insertNewEvents, type ReceivedEvent } from '../data/event-repository';
 import { findPollTarget, markPolled } from '../data/subscription-repository';
-import { fetchTriggerEvents } from '../partner/partner-trigger-client';
+import { fetchTriggerEvents, PartnerCallError } from '../partner/partner-trigger-client';
 
 /** The queue of trigger polls (one queue: the platform's rate limits are per queue, set on workers). */
 export const POLL_QUEUE = 'trigger-polls';
@@ -40,7 +40,9 @@ export interface PollOutcome {
 /**
  * Polls one trigger identity: calls the partner's trigger endpoint, records the events not seen yet, and
  * sets `last_polled_at`. Idempotent (events are unique per identity), so a retried or duplicated job is
- * harmless. Throws a `PartnerCallError` when the partner fails, so the queue retries.
+ * harmless. Throws a `PartnerCallError` when the partner fails, so the queue retries; when the partner
+ * rejected the service key (401/403), throws a `PermanentJobError` (the `PartnerCallError` as its cause)
+ * instead, so the job is dead-lettered at once: no retry can pass until the subscription's key is updated.
  *
  * @example
  *   const outcome = await pollTrigger(deps, 'ti_1', { signal, requestId: 'poll-42-1' }); // { found: true, received: 3, recorded: 1 }
@@ -52,19 +54,27 @@ export async function pollTrigger(
 ): Promise<PollOutcome> {
   const target = await findPollTarget(deps.db, triggerIdentity);
   if (!target) return { found: false, received: 0, recorded: 0 };
-  const events = await fetchTriggerEvents({
-    apiBaseUrl: target.api_base_url,
-    serviceKey: target.service_key,
-    serviceSlug: target.service_slug,
-    triggerSlug: target.trigger_slug,
-    triggerIdentity,
-    triggerFields: target.trigger_fields,
-    userTimezone: target.user_timezone,
-    limit: deps.eventLimit,
-    timeoutMs: deps.timeoutMs,
-    signal: call.signal,
-    requestId: call.requestId,
-  });
+  let events: ReceivedEvent[];
+  try {
+    events = await fetchTriggerEvents({
+      apiBaseUrl: target.api_base_url,
+      serviceKey: target.service_key,
+      serviceSlug: target.service_slug,
+      triggerSlug: target.trigger_slug,
+      triggerIdentity,
+      triggerFields: target.trigger_fields,
+      userTimezone: target.user_timezone,
+      limit: deps.eventLimit,
+      timeoutMs: deps.timeoutMs,
+      signal: call.signal,
+      requestId: call.requestId,
+    });
+  } catch (error) {
+    if (error instanceof PartnerCallError && error.serviceKeyRejected) {
+      throw new PermanentJobError(error.message, { cause: error });
+    }
+    throw error;
+  }
   const recorded = await deps.db.transaction().execute(async (tx) => {
     const newIds = await insertNewEvents(tx, triggerIdentity, events);
     await markPolled(tx, triggerIdentity);
@@ -78,8 +88,8 @@ export async function pollTrigger(
  * exponential backoff from `retryBaseMs` up to 60 s. Producers (web, schedule) need the definition too, to
  * enqueue; only the worker runs the handler.
  *
- * A partner's 401 is retried like any failure: the platform's queue has no way for a handler to dead-letter
- * a job at once, so the error message says that retrying cannot help, and the few attempts end it soon.
+ * A partner that rejects the service key (401/403) dead-letters the job at once instead of spending its
+ * attempts (see {@link pollTrigger}); the schedule polls the subscription again at its next due time.
  *
  * @example
  *   const job = definePollTriggerJob({ db, logger, eventLimit: 50, timeoutMs: 10_000 }, 2000);

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import type { TriggerFields } from '../data/database';
 import type { ReceivedEvent } from '../data/event-repository';
 
+/** Statuses by which a partner rejects our service key: no retry can pass until the key is updated. */
+const KEY_REJECTED_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+
 /**
  * A failed call to a partner's trigger endpoint, with the HTTP status when there was one. The message says
  * what happened and what helps; it never holds the service key or the response body.
@@ -14,6 +17,17 @@ export class PartnerCallError extends Error {
     readonly status?: number,
   ) {
     super(message);
+  }
+
+  /**
+   * True when the partner rejected the service key (HTTP 401 or 403): retrying cannot help until the
+   * subscription's `service_key` is updated, unlike a time-out or a 5xx.
+   *
+   * @example
+   *   if (error instanceof PartnerCallError && error.serviceKeyRejected) throw new PermanentJobError(error.message);
+   */
+  get serviceKeyRejected(): boolean {
+    return this.status !== undefined && KEY_REJECTED_STATUSES.has(this.status);
   }
 }
 
@@ -94,7 +108,7 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<ReceivedE
     throw new PartnerCallError(`${what} could not be reached: ${reason}`);
   }
 
-  if (status === 401 || status === 403) {
+  if (KEY_REJECTED_STATUSES.has(status)) {
     throw new PartnerCallError(
       `${what} rejected the service key (HTTP ${status}); retries cannot succeed until the subscription's service_key is updated`,
       status,

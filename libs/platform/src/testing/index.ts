@@ -2,3 +2,4 @@
 export * from './test-database';
 export * from './test-redis';
 export * from './spawn-service';
+export * from './migration-round-trip';

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { GitRevision } from './image-spec';
 
@@ -44,6 +45,8 @@ export function readSourceUrl(workspaceRoot: string, env: NodeJS.ProcessEnv = pr
     url.password = '';
     return url.href;
   } catch {
+    // A clone of a local folder has a path as its origin: give it as a file URL like the no-remote case.
+    if (isAbsolute(origin)) return pathToFileURL(origin).href;
     return origin; // scp-like `git@host:org/repo.git` carries no secret
   }
 }

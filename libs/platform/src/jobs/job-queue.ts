@@ -239,7 +239,8 @@ export class JobQueue {
     const pipeline = this.redis.pipeline();
     for (const queue of names) {
       const keys = this.keys(queue);
-      pipeline.zcard(keys.ready).zcard(keys.delayed).zcard(keys.leases).zcard(keys.dead);
+      // zcount, not zcard: the leases set holds a pin member at +inf (see LEASE_PIN).
+      pipeline.zcard(keys.ready).zcard(keys.delayed).zcount(keys.leases, '-inf', '(+inf').zcard(keys.dead);
     }
     const replies = names.length > 0 ? ((await pipeline.exec()) ?? []) : [];
     const count = (i: number): number => {

@@ -4,7 +4,7 @@ import { RedisScript } from './redis-script';
  * The queue's atomic steps. KEYS are always queueKeys(...).all:
  *   1 ready    ZSET  id -> (priority + 1000) * 2^42 + id   (lower runs first, FIFO within a priority)
  *   2 delayed  ZSET  id -> run-at (Redis server time, ms)
- *   3 leases   ZSET  id -> lease expiry (Redis server time, ms)
+ *   3 leases   ZSET  id -> lease expiry (Redis server time, ms), plus LEASE_PIN at +inf (see below)
  *   4 jobs     HASH  id -> record JSON {n,p,m,u?,t,r,d} (written once, never re-encoded by Lua)
  *   5 att      HASH  id -> attempts finished so far (failed or lease expired); absent = 0. The running attempt is
  *                    att + 1, which is also the fencing token of its lease. Takes only read it (no write per job).
@@ -17,7 +17,17 @@ import { RedisScript } from './redis-script';
  * Times come from Redis TIME so that workers with skewed clocks agree on due times and lease expiry.
  */
 
+/**
+ * A member kept in the leases ZSET at score +inf. Longer than Redis's `zset-max-listpack-value` (64), it keeps
+ * the set in skiplist encoding for good: a small leases set (under 128 members, the usual case) would otherwise
+ * be a listpack, where every ZADD/ZREM scans the whole list, and leasing plus acking a batch of 50 cost ~430 us
+ * of Redis time instead of ~120 us (measured on Redis 7.0). Readers of lease expiries use `(+inf` as the upper
+ * bound, so the pin is never taken for a job.
+ */
+export const LEASE_PIN = `lease-set-pin:${'-'.repeat(64)}`;
+
 const PRELUDE = `
+local LEASE_PIN = '${LEASE_PIN}'
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -186,11 +196,14 @@ if n > 0 then
         taken[#taken + 1] = rec
       end
     end
-    if #leases > 0 then
+    local count = #leases / 2
+    if count > 0 then
+      leases[#leases + 1] = '+inf'
+      leases[#leases + 1] = LEASE_PIN
       redis.call('ZADD', KEYS[3], unpack(leases))
       if rateMax > 0 then
-        used = used + #leases / 2
-        redis.call('ZADD', KEYS[10], now, now .. ':' .. leases[2] .. ':' .. (#leases / 2))
+        used = used + count
+        redis.call('ZADD', KEYS[10], now, now .. ':' .. leases[2] .. ':' .. count)
         redis.call('PEXPIRE', KEYS[10], interval)
       end
     end
@@ -205,7 +218,7 @@ if #taken == 0 then
     local w = tonumber(d[2]) - now
     if nextDue < 0 or w < nextDue then nextDue = w end
   end
-  local l = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  local l = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if l[2] then
     local w = tonumber(l[2]) - now
     if nextDue < 0 or w < nextDue then nextDue = w end

@@ -185,6 +185,16 @@ describe('deploy executor', () => {
     expect(output).toContain('not sent: dist/deploy/notifier/marathon/worker.json');
   });
 
+  it('keeps waiting through deployment polls that fail for a while (503), then succeeds', async () => {
+    fake.behaviour.unavailablePolls = 2;
+    const { result, output } = await deploy(production);
+    expect(result.success).toBe(true);
+    expect(fake.behaviour.unavailablePolls).toBe(0);
+    expect(fake.deleted).toHaveLength(0);
+    expect(appPuts()).toHaveLength(2);
+    expect(output).toContain('could not read the deployments');
+  });
+
   it('prints every request of a dry run and sends nothing', async () => {
     const { result, output } = await deploy(production, { dryRun: true });
     expect(result.success, output).toBe(true);

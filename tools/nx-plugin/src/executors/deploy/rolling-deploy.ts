@@ -38,6 +38,24 @@ export class DeploymentRolledBackError extends Error {
   override readonly name = 'DeploymentRolledBackError';
 }
 
+type DeploymentList = Awaited<ReturnType<MarathonApi['getDeployments']>>;
+
+/**
+ * One poll of GET /v2/deployments. A failure that may pass (Marathon unreachable, a 5xx during a leader
+ * election) is returned, not thrown: the wait goes on until its deadline, and a deployment that is really
+ * stuck is still rolled back. A 4xx (bad token, wrong URL) is thrown at once.
+ */
+async function pollDeployments(
+  marathon: MarathonApi,
+): Promise<{ ok: true; list: DeploymentList } | { ok: false; error: string }> {
+  try {
+    return { ok: true, list: await marathon.getDeployments() };
+  } catch (error) {
+    if (error instanceof ApiError && error.status < 500) throw error;
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
 /**
  * The wait before poll (or retry) number `attempt` (0-based): doubles from `initialMs` up to
  * {@link MAX_POLL_INTERVAL_SECONDS}, so short deployments are seen quickly and long ones are not hammered.
@@ -94,14 +112,19 @@ async function waitUntilFinished(
   deadline: number,
 ): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
-    const current = (await deps.marathon.getDeployments()).find((d) => d.id === deploymentId);
-    if (!current) return;
-    const step = current.totalSteps ? ` step ${current.currentStep ?? '?'}/${current.totalSteps}` : '';
-    const actions = (current.currentActions ?? []).map((a) => a.action).join(', ');
+    const deployments = await pollDeployments(deps.marathon);
+    const current = deployments.ok ? deployments.list.find((d) => d.id === deploymentId) : undefined;
+    if (deployments.ok && !current) return;
     const remaining = deadline - deps.clock.now();
     if (remaining <= 0) break;
     const wait = Math.min(pollDelayMs(attempt, deps.pollIntervalMs), remaining);
-    deps.log(subject, `deployment ${deploymentId} in progress${step}${actions ? ` (${actions})` : ''}`);
+    if (!deployments.ok) {
+      deps.log(subject, `could not read the deployments (${deployments.error}); asking again`);
+    } else if (current) {
+      const step = current.totalSteps ? ` step ${current.currentStep ?? '?'}/${current.totalSteps}` : '';
+      const actions = (current.currentActions ?? []).map((a) => a.action).join(', ');
+      deps.log(subject, `deployment ${deploymentId} in progress${step}${actions ? ` (${actions})` : ''}`);
+    }
     await deps.clock.sleep(wait);
   }
   deps.log(subject, `deployment ${deploymentId} did not finish in ${seconds(deps.timeoutMs)}: rolling back`);

@@ -14,6 +14,8 @@ export interface FakeBehaviour {
   finishAfterPolls: number | 'never';
   /** The next N PUTs of an app without force=true answer 409, as if another deployment held the app. */
   lockedPuts: number;
+  /** The next N GETs of /v2/deployments answer 503, as a Marathon leader election does. */
+  unavailablePolls?: number;
   /** When set, every call must carry `Authorization: token=<token>` (DC/OS), else 401. */
   token?: string;
 }
@@ -167,6 +169,10 @@ export async function startFakeMesosFrameworks(behaviour: FakeBehaviour): Promis
       if (method === 'GET') return { status: 404, body: { message: `App '${appId}' does not exist` } };
     }
     if (path === '/v2/deployments' && method === 'GET') {
+      if ((behaviour.unavailablePolls ?? 0) > 0) {
+        behaviour.unavailablePolls = (behaviour.unavailablePolls ?? 0) - 1;
+        return { status: 503, body: { message: 'Leader is not available' } };
+      }
       for (const d of [...deployments]) {
         if (d.pollsLeft === 'never') continue;
         if (d.pollsLeft <= 0) deployments.splice(deployments.indexOf(d), 1);

@@ -41,6 +41,14 @@ export function metronomeJobId(environment: string, service: string, job: string
 }
 
 /**
+ * A deadline no longer than the job's period, so a late or retried run never overlaps the next tick
+ * (an every-minute job gets 60 s, not 15 minutes, to start).
+ */
+function withinPeriod(defaultSeconds: number, periodSeconds: number): number {
+  return Math.min(defaultSeconds, periodSeconds);
+}
+
+/**
  * Builds the Metronome form of one scheduled job (pure): the run (image, args `run-job <name>` after the
  * image's `node main.js` entry point, env with secret references) and one cron schedule that forbids
  * overlapping runs.
@@ -64,8 +72,8 @@ export function buildMetronomeJob(
       ...job.resources,
       docker: { image: context.image, forcePullImage: false },
       env,
-      restart: { policy: 'ON_FAILURE', activeDeadlineSeconds: 3600 },
-      maxLaunchDelay: 3600,
+      restart: { policy: 'ON_FAILURE', activeDeadlineSeconds: withinPeriod(3600, job.periodSeconds) },
+      maxLaunchDelay: withinPeriod(3600, job.periodSeconds),
       taskKillGracePeriodSeconds: job.taskKillGracePeriodSeconds,
     },
     schedules: [
@@ -74,7 +82,7 @@ export function buildMetronomeJob(
         cron: job.spec.cron,
         timezone: job.timezone,
         concurrencyPolicy: 'FORBID',
-        startingDeadlineSeconds: 900,
+        startingDeadlineSeconds: withinPeriod(900, job.periodSeconds),
         enabled: true,
       },
     ],

@@ -116,6 +116,23 @@ describe('buildMetronomeJob', () => {
     ]);
   });
 
+  it('keeps start and retry deadlines within the period of frequent jobs, and the defaults for rare ones', () => {
+    const frequent = buildMetronomeJob(notifierDescriptor, 'retry-failed', context('notifier')); // */15
+    expect(frequent.schedules[0].startingDeadlineSeconds).toBe(900);
+    expect(frequent.run.restart.activeDeadlineSeconds).toBe(900);
+    expect(frequent.run.maxLaunchDelay).toBe(900);
+    const everyMinute = buildMetronomeJob(
+      { ...notifierDescriptor, jobs: { tick: { cron: '* * * * *' } } },
+      'tick',
+      context('notifier'),
+    );
+    expect(everyMinute.schedules[0].startingDeadlineSeconds).toBe(60);
+    expect(everyMinute.run.restart.activeDeadlineSeconds).toBe(60);
+    const weekly = buildMetronomeJob(notifierDescriptor, 'weekly-report', context('notifier'));
+    expect(weekly.schedules[0].startingDeadlineSeconds).toBe(900);
+    expect(weekly.run.restart.activeDeadlineSeconds).toBe(3600);
+  });
+
   it('the validators are live: broken jobs and schedules are rejected', () => {
     const job = buildMetronomeJob(notifierDescriptor, 'retry-failed', context('notifier'));
     expect(validateMetronomeJob({ ...job, id: 'Ittd/Notifier' })).not.toEqual([]);

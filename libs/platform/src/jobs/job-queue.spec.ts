@@ -307,6 +307,19 @@ describe('scheduling within a queue', () => {
     expect(runs.sort()).toEqual(['a', 'c', 'e']);
   });
 
+  it('enqueueMany with per-item options returns each item its own id, or the waiting job that stood in', async () => {
+    const q = nextQueue();
+    const job = defineJob('per-item', z.object({ k: z.string() }), () => Promise.resolve(), { queue: q });
+    const results = await queue.enqueueMany(job, [{ k: 'x' }, { k: 'y' }, { k: 'x' }, { k: 'z' }], (p) => ({
+      uniqueKey: p.k === 'z' ? undefined : p.k,
+      delayMs: 60_000,
+    }));
+    expect(results.map((r) => r.created)).toEqual([true, true, false, true]);
+    expect(results[2].id).toBe(results[0].id);
+    expect(new Set([results[0].id, results[1].id, results[3].id]).size).toBe(3);
+    expect((await queue.stats([q]))[q].delayed).toBe(3);
+  });
+
   it('takes lower priority numbers first, FIFO within a priority', async () => {
     const q = nextQueue();
     const order: string[] = [];

@@ -190,36 +190,55 @@ export class JobQueue {
   ): Promise<EnqueueResult[]> {
     if (payloads.length === 0) return [];
     const now = Date.now();
-    const lines: string[] = [];
     const sharedOptions = typeof options === 'function' ? null : options;
-    // With shared options every record has the same header, so it is built once (half the cost of JSON.stringify).
+    // With shared options every record has the same header, built once (half the cost of JSON.stringify), and
+    // the script gets the options once instead of per job.
     const sharedHeader = sharedOptions ? recordHeader(job, sharedOptions, now) : null;
+    const perJob = sharedHeader ? 1 : 4;
+    const lines: string[] = [];
     payloads.forEach((payload, index) => {
       const checked = job.schema.safeParse(payload);
       if (!checked.success) {
         throw new JobPayloadError(job.name, payloads.length > 1 ? index : null, checked.error.issues);
       }
-      const { prefix, priority, delayMs, uniqueKey } =
+      const header =
         sharedHeader ??
         recordHeader(job, (options as (p: z.input<S>, i: number) => EnqueueOptions)(payload, index), now);
       const body = JSON.stringify(payload);
       if (body === undefined) throw new Error(`payload of job "${job.name}" is not JSON-serialisable`);
-      lines.push(uniqueKey, String(priority), String(delayMs), `${prefix}${body}}`);
+      const record = `${header.prefix}${body}}`;
+      if (sharedHeader) lines.push(record);
+      else lines.push(header.uniqueKey, String(header.priority), String(header.delayMs), record);
     });
     const keys = this.keys(job.queue);
     await this.registerQueue(job.queue);
+    const shared = sharedHeader
+      ? `${sharedHeader.uniqueKey}\n${sharedHeader.priority}\n${sharedHeader.delayMs}\n`
+      : '';
     const calls: Promise<unknown>[] = [];
-    for (let start = 0; start < lines.length; start += ENQUEUE_CHUNK * 4) {
-      const chunk = lines.slice(start, start + ENQUEUE_CHUNK * 4);
+    for (let start = 0; start < lines.length; start += ENQUEUE_CHUNK * perJob) {
+      const chunk = lines.slice(start, start + ENQUEUE_CHUNK * perJob);
       calls.push(
-        enqueueScript.run(this.redis, keys.all, [keys.wakeChannel, chunk.length / 4, chunk.join('\n')]),
+        enqueueScript.run(this.redis, keys.all, [
+          keys.wakeChannel,
+          chunk.length / perJob,
+          shared + chunk.join('\n'),
+          sharedHeader ? '1' : '0',
+        ]),
       );
     }
     const results: EnqueueResult[] = [];
-    for (const reply of (await Promise.all(calls)) as (string | number)[][]) {
-      for (let i = 0; i < reply.length; i += 2)
-        results.push({ id: String(reply[i]), created: reply[i + 1] === 1 });
-    }
+    const replies = (await Promise.all(calls)) as (string | number)[][];
+    replies.forEach((reply, call) => {
+      // Ids base + 1 .. base + count, except the (index, id) pairs: waiting unique jobs that stood in.
+      const base = Number(reply[0]);
+      const first = results.length;
+      const count = Math.min(ENQUEUE_CHUNK, payloads.length - call * ENQUEUE_CHUNK);
+      for (let j = 1; j <= count; j++) results.push({ id: String(base + j), created: true });
+      for (let i = 1; i < reply.length; i += 2) {
+        results[first + Number(reply[i]) - 1] = { id: String(reply[i + 1]), created: false };
+      }
+    });
     const created = results.filter((r) => r.created).length;
     if (created > 0) this.metrics?.enqueued.labels(job.queue, job.name).inc(created);
     if (this.events.listenerCount('enqueued') > 0) {

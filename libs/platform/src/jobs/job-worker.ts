@@ -218,12 +218,12 @@ export class JobWorker {
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
     this.queues.forEach((q) => this.wake(q));
     this.notifySlot();
-    await Promise.race([Promise.all(this.loops), delay(Math.max(0, deadline - Date.now()))]);
+    await Promise.race([Promise.all(this.loops), deadlineTimer(Math.max(0, deadline - Date.now()))]);
     if (this.waiting.length > 0) await this.handBack(this.waiting.splice(0));
     while (this.running.size > 0 && Date.now() < deadline) {
       await Promise.race([
         new Promise<void>((resolve) => this.slotWaiters.push(resolve)),
-        delay(deadline - Date.now()),
+        deadlineTimer(deadline - Date.now()),
       ]);
     }
     if (this.running.size > 0) await this.handBack([...this.running.values()]);
@@ -592,6 +592,14 @@ function signalOf(run: Running): AbortSignal {
 function abort(run: Running, reason: Error): void {
   run.abortReason ??= reason;
   run.controller?.abort(reason);
+}
+
+/**
+ * A shutdown deadline that does not keep the process alive: most drains finish long before it, and a
+ * pending timer would hold the exit back by up to `shutdownTimeoutMs` after `stop()` resolved.
+ */
+function deadlineTimer(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function delay(ms: number): Promise<void> {

@@ -3,50 +3,10 @@ import type { CreateAppletInput, UpdateAppletInput } from '../domain/applet';
 import { MAX_PAGE_SIZE } from '../domain/applets';
 import type { RegisterPartnerServiceInput } from '../domain/partner-services';
 import { parsePlaceholders } from '../domain/placeholders';
-import type { StepFields } from '../domain/step-fields';
-
-/** The slug syntax of services, triggers, actions and field names. */
-const FIELD_SLUG = /^[a-z0-9][a-z0-9_]{0,62}$/;
-
-/** A partner service, trigger or action slug, as the Service API uses them in URLs. */
-const slug = z.string().regex(FIELD_SLUG, {
-  error: 'expected a slug: lowercase letters, digits and underscores, at most 63 characters',
-});
-
-/** A Location field value (Service API `Location`). */
-const location = z.strictObject({
-  lat: z.number().min(-90).max(90),
-  lng: z.number().min(-180).max(180),
-  radius: z.number().nonnegative().optional(),
-  address: z.string().optional(),
-  description: z.string().optional(),
-  zoom: z.number().optional(),
-});
-
-const fieldValue = z.union([z.string().max(10_000), location], {
-  error: 'expected a string or a location {lat, lng}',
-});
-
-/**
- * Trigger fields: slug -> string or Location (the Service API's `StepFields`), at most 50. Keys are checked
- * here rather than by a record key schema so the error names the bad key and says why.
- */
-const triggerFields = z.record(z.string(), fieldValue).superRefine((fields, ctx) => {
-  const keys = Object.keys(fields);
-  if (keys.length > 50) ctx.addIssue({ code: 'custom', message: 'at most 50 fields' });
-  for (const key of keys) {
-    if (!FIELD_SLUG.test(key)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: 'field names are slugs: lowercase letters, digits and underscores',
-      });
-    }
-  }
-}) satisfies z.ZodType<StepFields>;
+import { slug, stepFields, type StepFields } from '@ittd/service-api';
 
 /** Action fields: like trigger fields, and every string's `{{Ingredient}}` placeholders must be well-formed. */
-const actionFields = triggerFields.superRefine((fields, ctx) => {
+const actionFields = stepFields.superRefine((fields, ctx) => {
   for (const [name, value] of Object.entries(fields)) {
     if (typeof value !== 'string') continue;
     const parsed = parsePlaceholders(value);
@@ -68,7 +28,7 @@ const actionFields = triggerFields.superRefine((fields, ctx) => {
  *   const input = parseRequest(createAppletBody, req.body);
  */
 export const createAppletBody = z.strictObject({
-  trigger: z.strictObject({ service: slug, slug, fields: triggerFields.default({}) }),
+  trigger: z.strictObject({ service: slug, slug, fields: stepFields.default({}) }),
   action: z.strictObject({ service: slug, slug, fields: actionFields.default({}) }),
   enabled: z.boolean().default(true),
 }) satisfies z.ZodType<CreateAppletInput>;
@@ -82,7 +42,7 @@ export const createAppletBody = z.strictObject({
 export const updateAppletBody = z
   .strictObject({
     enabled: z.boolean().optional(),
-    trigger: z.strictObject({ fields: triggerFields }).optional(),
+    trigger: z.strictObject({ fields: stepFields }).optional(),
     action: z.strictObject({ fields: actionFields }).optional(),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {

@@ -1,3 +1,4 @@
+import type { StepFields } from '@ittd/service-api';
 import type { ColumnType, Generated, GeneratedAlways, Kysely } from 'kysely';
 
 /**
@@ -6,13 +7,8 @@ import type { ColumnType, Generated, GeneratedAlways, Kysely } from 'kysely';
  */
 export type JsonColumn<T> = ColumnType<T, string, string>;
 
-/** A trigger field value as the Service API defines it: a string or a Location. */
-export type TriggerFieldValue =
-  | string
-  | { lat: number; lng: number; radius?: number; address?: string; description?: string; zoom?: number };
-
 /** Trigger field slug -> value (the Service API's `StepFields`). */
-export type TriggerFields = Record<string, TriggerFieldValue>;
+export type TriggerFields = StepFields;
 
 /**
  * `trigger_subscriptions`: what to poll and how. `service_key` is a secret: select it only to call the

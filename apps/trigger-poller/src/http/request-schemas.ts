@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TriggerFields } from '../data/database';
+import { slug, stepFields } from '@ittd/service-api';
 import type { SubscriptionInput } from '../data/subscription-repository';
 
 /** Most entries of one realtime notification (Service API). */
@@ -12,29 +12,6 @@ export const MAX_EVENTS_PAGE = 100;
 const triggerIdentity = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
   error: 'expected 1-128 characters among A-Z a-z 0-9 _ . : -',
 });
-
-const slug = z.string().regex(/^[a-z0-9][a-z0-9_]{0,62}$/, {
-  error: 'expected a slug: lowercase letters, digits and underscores, at most 63 characters',
-});
-
-const location = z.strictObject({
-  lat: z.number().min(-90).max(90),
-  lng: z.number().min(-180).max(180),
-  radius: z.number().nonnegative().optional(),
-  address: z.string().optional(),
-  description: z.string().optional(),
-  zoom: z.number().optional(),
-});
-
-/** Trigger fields (Service API `StepFields`): slug -> string or Location, at most 50. */
-const triggerFields = z
-  .record(
-    slug,
-    z.union([z.string().max(10_000), location], { error: 'expected a string or a location {lat, lng}' }),
-  )
-  .refine((fields) => Object.keys(fields).length <= 50, {
-    error: 'at most 50 fields',
-  }) satisfies z.ZodType<TriggerFields>;
 
 /**
  * Path parameter of `/admin/subscriptions/:triggerIdentity`.
@@ -56,7 +33,7 @@ export const putSubscriptionBody = z.strictObject({
   api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
   service_key: z.string().min(16, { error: 'expected at least 16 characters' }).max(1000),
   trigger_slug: slug,
-  trigger_fields: triggerFields.default({}),
+  trigger_fields: stepFields.default({}),
   user_id: z.string().min(1).max(128),
   user_timezone: z.string().min(1).max(64).default('UTC'),
 }) satisfies z.ZodType<Omit<SubscriptionInput, 'trigger_identity'>>;

@@ -1,0 +1,2 @@
+// The IFTTT Service API's shared vocabulary (../shared/reference/ifttt/service-api.yaml).
+export * from './step-fields';

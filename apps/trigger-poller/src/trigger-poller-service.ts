@@ -1,4 +1,4 @@
-import { createHttpService, schedulesAsJobs, type ServiceDefinition } from '@ittd/platform';
+import { createHttpService, type ServiceDefinition } from '@ittd/platform';
 import { triggerPollerMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
@@ -28,5 +28,5 @@ export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = 
         mountTriggerPollerApi(app, { db: ctx.db, jobs: pollJobs(ctx), adminToken: ctx.config.ADMIN_TOKEN }),
     }),
   worker: createPollWorker,
-  jobs: schedulesAsJobs(triggerPollerSchedules),
+  schedules: triggerPollerSchedules,
 };

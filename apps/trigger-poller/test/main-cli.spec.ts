@@ -29,14 +29,20 @@ afterAll(async () => {
 });
 
 describe('src/main.ts', () => {
-  it('describe-config lists the settings and marks the secrets', async () => {
+  it('describe-config lists the settings, marks the secrets, and lists the run-job names and schedules', async () => {
     const proc = spawnTsx(MAIN, ['describe-config']);
     expect(await proc.exited()).toBe(0);
     const described = JSON.parse(proc.stdout()) as {
       service: string;
       env: { name: string; secret: boolean }[];
+      jobs: string[];
+      schedules: { name: string; cron: string; timezone: string }[];
     };
     expect(described.service).toBe('trigger-poller');
+    expect(described.jobs).toEqual(['enqueue-due-polls']);
+    expect(described.schedules).toEqual([
+      expect.objectContaining({ name: 'enqueue-due-polls', cron: '* * * * *', timezone: 'UTC' }),
+    ]);
     const secrets = described.env.filter((field) => field.secret).map((field) => field.name);
     expect(secrets.sort()).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
     expect(described.env.map((field) => field.name)).toEqual(

@@ -3,6 +3,7 @@ import { describeConfig, type ConfigSchema } from '../config/describe-config';
 import { ConfigError, exitOnConfigError } from '../config/load-config';
 import { ensureDatabase } from '../db/ensure-database';
 import { runMigrations } from '../db/migrator';
+import { listSchedules, schedulesAsJobs } from '../schedule/schedule-definition';
 import { createServiceContext } from './service-context';
 import type { ServiceContext, ServiceDefinition } from './service-definition';
 import { startService, type ServiceMode } from './start-service';
@@ -74,7 +75,7 @@ export function runService<S extends ConfigSchema, DB = unknown>(
   options: RunServiceOptions = {},
 ): void {
   const env = options.env ?? process.env;
-  const jobs = definition.jobs ?? {};
+  const jobs = { ...schedulesAsJobs(definition.schedules ?? []), ...definition.jobs };
   const program = new Command(definition.name)
     .description(`${definition.name} service`)
     .exitOverride()
@@ -123,10 +124,21 @@ export function runService<S extends ConfigSchema, DB = unknown>(
     });
   program
     .command('describe-config')
-    .description('print the config schema (env vars, types, defaults, secrets) as JSON; reads no env')
+    .description(
+      'print the config schema (env vars, types, defaults, secrets), run-job names and schedules as JSON; reads no env',
+    )
     .action(() => {
       process.stdout.write(
-        `${JSON.stringify({ service: definition.name, env: describeConfig(definition.config) }, null, 2)}\n`,
+        `${JSON.stringify(
+          {
+            service: definition.name,
+            env: describeConfig(definition.config),
+            jobs: Object.keys(jobs).sort(),
+            schedules: listSchedules(definition.schedules ?? []),
+          },
+          null,
+          2,
+        )}\n`,
       );
     });
 

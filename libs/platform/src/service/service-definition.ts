@@ -10,6 +10,7 @@ import type { HealthRegistry } from '../health/health-registry';
 import type { HealthCheck } from '../health/health-types';
 import type { Component } from '../lifecycle/component';
 import type { Lifecycle } from '../lifecycle/lifecycle';
+import type { ScheduleDefinition } from '../schedule/schedule-definition';
 
 /**
  * What every part of a service receives. `db` and `redis` exist when the config schema has DATABASE_URL /
@@ -63,4 +64,9 @@ export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema, DB = u
   worker?: (ctx: ServiceContext<S, DB>) => Component | Promise<Component>;
   /** One-off jobs for `run-job <name>`. */
   jobs?: Record<string, (ctx: ServiceContext<S, DB>) => Promise<void>>;
+  /**
+   * Cron schedules. Each also runs once by name with `run-job <name>` (how Chronos/Metronome run it), and
+   * `describe-config` lists them so the deploy tooling can check service.json's `jobs` against the code.
+   */
+  schedules?: readonly ScheduleDefinition<ServiceContext<S, DB>>[];
 }

@@ -23,10 +23,20 @@ export class ConfigCheckError extends Error {
 /** The platform's default graceful-shutdown deadline, used when the config description names none. */
 export const FALLBACK_SHUTDOWN_TIMEOUT_MS = 15_000;
 
+/** A cron schedule as the service's code declares it (`listSchedules` in the platform). */
+export interface ScheduleDescription {
+  name: string;
+  cron: string;
+  timezone: string;
+}
+
 /** The content of `config-schema.json`: what `node main.js describe-config` prints. */
 export interface ConfigDescription {
   service: string;
   env: ConfigSettingDescription[];
+  /** The names `run-job` knows (absent in descriptions from before it was printed). */
+  jobs?: string[];
+  schedules?: ScheduleDescription[];
 }
 
 function isSetting(value: unknown): value is ConfigSettingDescription {
@@ -42,6 +52,16 @@ function isSetting(value: unknown): value is ConfigSettingDescription {
  * const settings = readConfigSettings('dist/apps/applets/config-schema.json');
  */
 export function readConfigSettings(file: string): ConfigSettingDescription[] {
+  return readConfigDescription(file).env;
+}
+
+/**
+ * Reads the whole `config-schema.json`: settings, `run-job` names and schedules.
+ *
+ * @example
+ * const { env, schedules } = readConfigDescription('dist/apps/trigger-poller/config-schema.json');
+ */
+export function readConfigDescription(file: string): ConfigDescription {
   let json: Partial<ConfigDescription> | null;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
@@ -53,7 +73,44 @@ export function readConfigSettings(file: string): ConfigSettingDescription[] {
       `${file} is not describe-config output ({ service, env: [{ name, required, ... }] })`,
     );
   }
-  return json.env;
+  return json as ConfigDescription;
+}
+
+/**
+ * Checks service.json's scheduled jobs against the code, so a schedule is not silently written twice with
+ * different crons: every job must be a name `run-job` knows, and a job that the code also schedules must
+ * have the same cron and time zone. Throws one error listing every problem; a description without `jobs`
+ * (an older bundle) is not checked.
+ *
+ * @example
+ * checkJobs({ 'enqueue-due-polls': { cron: '* * * * *', timezone: 'UTC' } }, description, 'trigger-poller');
+ */
+export function checkJobs(
+  jobs: Readonly<Record<string, { cron: string; timezone: string }>>,
+  description: Pick<ConfigDescription, 'jobs' | 'schedules'>,
+  service: string,
+): void {
+  if (!description.jobs) return;
+  const known = new Set(description.jobs);
+  const schedules = new Map((description.schedules ?? []).map((s) => [s.name, s]));
+  const problems: string[] = [];
+  for (const [name, job] of Object.entries(jobs)) {
+    const inCode = schedules.get(name);
+    if (!known.has(name)) {
+      problems.push(
+        `job ${name} is not a run-job name of the service (it has: ${[...known].join(', ') || 'none'})`,
+      );
+    } else if (inCode && (inCode.cron !== job.cron || inCode.timezone !== job.timezone)) {
+      problems.push(
+        `job ${name} runs "${job.cron}" (${job.timezone}) in service.json but "${inCode.cron}" (${inCode.timezone}) in the code`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigCheckError(
+      `${service}: service.json's jobs do not match the code:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+  }
 }
 
 /**

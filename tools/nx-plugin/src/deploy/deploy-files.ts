@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkConfig, ConfigCheckError, readConfigSettings } from '../config/config-settings';
+import { checkConfig, checkJobs, ConfigCheckError, readConfigDescription } from '../config/config-settings';
 import { readServiceDescriptor } from '../descriptor/load-descriptor';
-import { resolveEnv, type ServiceDescriptor } from '../descriptor/service-descriptor';
+import { DESCRIPTOR_DEFAULTS, resolveEnv, type ServiceDescriptor } from '../descriptor/service-descriptor';
 import type { DeployContext } from '../manifests/deploy-context';
 import { serviceOutputs } from '../service-outputs';
 import { imageReference, readBuiltImage } from './image-reference';
@@ -42,11 +42,17 @@ export function loadDeployInputs(
       `${out.bundle}/config-schema.json is missing: run \`nx bundle ${service}\` first`,
     );
   }
-  const configSchema = readConfigSettings(configFile);
+  const description = readConfigDescription(configFile);
+  const configSchema = description.env;
   checkConfig(configSchema, resolveEnv(descriptor, options.environment), {
     service,
     environment: options.environment,
   });
+  const jobs = Object.entries(descriptor.jobs ?? {}).map(([name, job]) => [
+    name,
+    { cron: job.cron, timezone: job.timezone ?? DESCRIPTOR_DEFAULTS.timezone },
+  ]);
+  checkJobs(Object.fromEntries(jobs), description, service);
   const gitSha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspaceRoot, encoding: 'utf8' }).trim();
   const built = readBuiltImage(join(workspaceRoot, out.docker, 'image.json'));
   const image = imageReference({

@@ -92,6 +92,31 @@ describe('marathon executor', () => {
 });
 
 describe('chronos executor', () => {
+  it('refuses service.json jobs the code does not know, or scheduled with another cron, listing each', async () => {
+    const root = workspace({
+      'apps/notifier/service.json': notifierDescriptor, // purge-deliveries, retry-failed (*/15), weekly-report
+      'dist/apps/notifier/config-schema.json': {
+        service: 'notifier',
+        env: platformSettings,
+        jobs: ['purge-deliveries', 'retry-failed'],
+        schedules: [
+          { name: 'purge-deliveries', cron: '30 3 * * *', timezone: 'Europe/Paris' },
+          { name: 'retry-failed', cron: '*/5 * * * *', timezone: 'UTC' },
+        ],
+      },
+    });
+    const { result, errors } = await captureErrors(() =>
+      chronosExecutor({ environment: 'production' }, executorContext(root, 'notifier')),
+    );
+    expect(result.success).toBe(false);
+    expect(errors).toContain(
+      'job retry-failed runs "*/15 * * * *" (UTC) in service.json but "*/5 * * * *" (UTC) in the code',
+    );
+    expect(errors).toContain('job weekly-report is not a run-job name of the service');
+    expect(errors).not.toContain('job purge-deliveries');
+    expect(existsSync(join(root, 'dist/deploy/notifier/metronome'))).toBe(false);
+  });
+
   it('writes Metronome jobs for every job, and Chronos jobs where Chronos can run them', async () => {
     // In staging this service reads a plain (non-secret) DATABASE_URL, so Chronos can run its jobs there.
     const settings = platformSettings.map((s) => (s.name === 'DATABASE_URL' ? { ...s, secret: false } : s));

@@ -1,7 +1,8 @@
 /**
  * The worker process of `npm run bench:jobs` (one per system and round, so both systems get a fresh
  * process). argv: <ittd|bullmq> <drain|latency> <jobs>. Prints one JSON line:
- *  drain:   { seconds } from the worker's start until every job ran and the queue is empty in Redis;
+ *  drain:   { seconds, cpuMs } from the worker's start until every job ran and the queue is empty in Redis
+ *           (cpuMs: this process's user + system CPU over that span, steadier than seconds on a busy machine);
  *  latency: { p50, p99, max } in ms from enqueue (payload `sentAt`, same machine clock) to handler start.
  */
 import { Worker } from 'bullmq';
@@ -38,6 +39,7 @@ async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   let started: number;
+  let cpuAtStart = process.cpuUsage();
   let stop: () => Promise<void>;
   if (system === 'ittd') {
     const queue = new JobQueue({ redis, prefix: `${BENCH_PREFIX}ittd:`, registry: new Registry() });
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
       rateLimits: { [ITTD_QUEUE]: ITTD_RATE_LIMIT },
     });
     started = performance.now();
+    cpuAtStart = process.cpuUsage();
     await worker.start();
     stop = async () => {
       await allRan;
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
     );
     await worker.waitUntilReady();
     started = performance.now();
+    cpuAtStart = process.cpuUsage();
     void worker.run();
     stop = async () => {
       await allRan;
@@ -84,8 +88,9 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
   await stop();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
   if (mode === 'drain') {
-    process.stdout.write(`${JSON.stringify({ seconds })}\n`);
+    process.stdout.write(`${JSON.stringify({ seconds, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
   } else {
     latencies.sort((a, b) => a - b);
     const at = (q: number): number =>

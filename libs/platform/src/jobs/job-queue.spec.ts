@@ -411,6 +411,8 @@ describe('workers', () => {
     const text = await registry.metrics();
     expect(text).toContain(`jobs_enqueued_total{queue="${q}",job="counted"} 3`);
     expect(text).toContain(`jobs_completed_total{queue="${q}",job="counted"} 3`);
+    expect(text).toContain(`jobs_started_total{queue="${q}",job="counted"} 3`);
+    expect(text).toContain(`jobs_run_seconds_count{queue="${q}",job="counted"} 3`);
     expect(text).toContain(`jobs_wait_seconds_count{queue="${q}",job="counted"} 3`);
 
     const unreachable = new Redis('redis://127.0.0.1:1', {

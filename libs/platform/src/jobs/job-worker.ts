@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Counter, Histogram } from 'prom-client';
 import { retryDelayMs, type JobDefinition } from './job-definition';
+import type { JobSeries } from './job-metrics';
 import { errorText, parseRecord } from './job-record';
 import type { JobQueue } from './job-queue';
 import { PermanentJobError } from './permanent-job-error';
@@ -61,6 +61,8 @@ interface QueueState {
   flushing: Promise<void> | null;
   /** A take is in flight: completions wait for the next take instead of an ack call of their own. */
   taking: boolean;
+  /** Metric series by job name (when the queue keeps metrics). */
+  readonly series: Map<string, JobSeries>;
 }
 
 interface Running {
@@ -73,16 +75,6 @@ interface Running {
   abortReason: Error | null;
   /** Handed back on shutdown: its outcome must not be acked (the attempt number is reused by the next run). */
   released: boolean;
-}
-
-interface SeriesSet {
-  started: ReturnType<Counter['labels']>;
-  completed: ReturnType<Counter['labels']>;
-  failed: ReturnType<Counter['labels']>;
-  retried: ReturnType<Counter['labels']>;
-  dead: ReturnType<Counter['labels']>;
-  run: ReturnType<Histogram['labels']>;
-  wait: ReturnType<Histogram['labels']>;
 }
 
 const DEFAULT_BACKOFF = { baseMs: 1000, maxMs: 600_000 };
@@ -120,7 +112,6 @@ export class JobWorker {
   private readonly running = new Map<string, Running>();
   private readonly waiting: Running[] = [];
   private active = 0;
-  private readonly series = new Map<string, SeriesSet>();
   private slotWaiters: (() => void)[] = [];
   private subscriber: Redis | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -168,6 +159,7 @@ export class JobWorker {
           flushScheduled: false,
           flushing: null,
           taking: false,
+          series: new Map(),
         });
       }
     }
@@ -230,6 +222,7 @@ export class JobWorker {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.flushDeadline = Date.now() + 5000;
     await Promise.all([...this.queues.values()].map((q) => this.flushNow(q)));
+    this.queue.metrics?.flush();
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
     this.state = 'stopped';
   }
@@ -350,10 +343,14 @@ export class JobWorker {
     const queueName = run.queue.keys.queue;
     const record = parseRecord(run.raw);
     const definition = this.definitions.get(record.n);
-    const series = this.seriesFor(queueName, record.n);
+    const metrics = this.queue.metrics;
+    const series = metrics && this.seriesFor(run.queue, record.n);
     const startedAt = performance.now();
-    series?.started.inc();
-    series?.wait.observe(Math.max(0, Date.now() - record.r) / 1000);
+    if (series) {
+      series.started++;
+      metrics.touch(series);
+      series.wait.observe(Math.max(0, Date.now() - record.r) / 1000);
+    }
     if (this.queue.events.listenerCount('started') > 0) {
       this.queue.events.emit('started', {
         queue: queueName,
@@ -382,8 +379,11 @@ export class JobWorker {
         },
       });
       const seconds = (performance.now() - startedAt) / 1000;
-      series?.run.observe(seconds);
-      series?.completed.inc();
+      if (series) {
+        series.run.observe(seconds);
+        series.completed++;
+        metrics.touch(series);
+      }
       this.settle(run, taken.id);
       if (this.queue.events.listenerCount('completed') > 0) {
         this.queue.events.emit('completed', {
@@ -395,8 +395,11 @@ export class JobWorker {
         });
       }
     } catch (error) {
-      series?.run.observe((performance.now() - startedAt) / 1000);
-      series?.failed.inc();
+      if (series) {
+        series.run.observe((performance.now() - startedAt) / 1000);
+        series.failed++;
+        metrics.touch(series);
+      }
       const text = errorText(error);
       // A permanent failure takes the same (batched, fenced) dead-letter path as a last attempt.
       const permanent = error instanceof PermanentJobError;
@@ -407,7 +410,7 @@ export class JobWorker {
       const event = { queue: queueName, id: taken.id, name: record.n, attempt: taken.attempt, error: text };
       this.queue.events.emit('failed', { ...event, retryInMs });
       if (last) {
-        series?.dead.inc();
+        metrics?.dead.labels(queueName, record.n).inc();
         this.queue.events.emit('dead', event);
         this.queue.logger?.error(
           { ...event, permanent },
@@ -416,7 +419,7 @@ export class JobWorker {
             : 'job dead-lettered after its last attempt',
         );
       } else {
-        series?.retried.inc();
+        metrics?.retried.labels(queueName, record.n).inc();
         this.queue.logger?.warn({ ...event, retryInMs }, 'job attempt failed; will retry');
       }
     } finally {
@@ -540,24 +543,14 @@ export class JobWorker {
     });
   }
 
-  private seriesFor(queue: string, job: string): SeriesSet | undefined {
-    const metrics = this.queue.metrics;
-    if (!metrics) return undefined;
-    const key = `${queue}\u0000${job}`;
-    let set = this.series.get(key);
-    if (!set) {
-      set = {
-        started: metrics.started.labels(queue, job),
-        completed: metrics.completed.labels(queue, job),
-        failed: metrics.failed.labels(queue, job),
-        retried: metrics.retried.labels(queue, job),
-        dead: metrics.dead.labels(queue, job),
-        run: metrics.runSeconds.labels(queue, job),
-        wait: metrics.waitSeconds.labels(queue, job),
-      };
-      this.series.set(key, set);
+  /** The metric series of a job of `q`, looked up once per job name (no label strings built per job). */
+  private seriesFor(q: QueueState, job: string): JobSeries | undefined {
+    let series = q.series.get(job);
+    if (!series && this.queue.metrics) {
+      series = this.queue.metrics.series(q.keys.queue, job);
+      q.series.set(job, series);
     }
-    return set;
+    return series;
   }
 
   private reportError(q: QueueState | null, error: unknown): void {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { retryDelayMs, type JobDefinition } from './job-definition';
+import { retryDelayMs, type JobContext, type JobDefinition } from './job-definition';
 import type { JobSeries } from './job-metrics';
 import { errorText, parseRecord } from './job-record';
 import type { JobQueue } from './job-queue';
@@ -63,6 +63,8 @@ interface QueueState {
   taking: boolean;
   /** Metric series by job name (when the queue keeps metrics). */
   readonly series: Map<string, JobSeries>;
+  /** Jobs of this queue the worker holds a lease on, by id: running, or prefetched and waiting. */
+  readonly held: Map<string, Running>;
 }
 
 interface Running {
@@ -108,8 +110,8 @@ export class JobWorker {
   private readonly options: Resolved;
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly queues = new Map<string, QueueState>();
-  /** Every job this worker holds a lease on: running, or prefetched and waiting in `waiting`. */
-  private readonly running = new Map<string, Running>();
+  /** Jobs this worker holds a lease on, across its queues (the sum of their `held` sizes). */
+  private held = 0;
   private readonly waiting: Running[] = [];
   private active = 0;
   private slotWaiters: (() => void)[] = [];
@@ -160,6 +162,7 @@ export class JobWorker {
           flushing: null,
           taking: false,
           series: new Map(),
+          held: new Map(),
         });
       }
     }
@@ -212,13 +215,13 @@ export class JobWorker {
     this.notifySlot();
     await Promise.race([Promise.all(this.loops), deadlineTimer(Math.max(0, deadline - Date.now()))]);
     if (this.waiting.length > 0) await this.handBack(this.waiting.splice(0));
-    while (this.running.size > 0 && Date.now() < deadline) {
+    while (this.held > 0 && Date.now() < deadline) {
       await Promise.race([
         new Promise<void>((resolve) => this.slotWaiters.push(resolve)),
         deadlineTimer(deadline - Date.now()),
       ]);
     }
-    if (this.running.size > 0) await this.handBack([...this.running.values()]);
+    if (this.held > 0) await this.handBack([...this.queues.values()].flatMap((q) => [...q.held.values()]));
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.flushDeadline = Date.now() + 5000;
     await Promise.all([...this.queues.values()].map((q) => this.flushNow(q)));
@@ -230,7 +233,7 @@ export class JobWorker {
   private async handBack(jobs: Running[]): Promise<void> {
     for (const job of jobs) {
       job.released = true;
-      this.running.delete(job.id + '@' + job.queue.keys.queue);
+      this.untrack(job);
       abort(job, new Error('worker shutting down: job handed back to the queue'));
     }
     for (const q of this.queues.values()) {
@@ -257,7 +260,7 @@ export class JobWorker {
   private async loop(q: QueueState): Promise<void> {
     let errors = 0;
     while (this.state === 'running') {
-      const room = this.options.concurrency + this.options.prefetch - this.running.size;
+      const room = this.options.concurrency + this.options.prefetch - this.held;
       // While prefetched jobs wait, take only once a good part of a batch fits (no trickle of tiny takes).
       if (room <= 0 || (this.waiting.length > 0 && room < this.options.batchSize / 2)) {
         this.flushIfPending(q);
@@ -276,12 +279,12 @@ export class JobWorker {
         continue;
       }
       if (this.state !== 'running') {
-        const handedBack = taken.jobs.map((job) => this.track(q, job));
-        if (handedBack.length > 0) await this.handBack(handedBack);
+        for (const run of taken.jobs) this.track(run);
+        if (taken.jobs.length > 0) await this.handBack(taken.jobs);
         break;
       }
-      for (const job of taken.jobs) {
-        const run = this.track(q, job);
+      for (const run of taken.jobs) {
+        this.track(run);
         if (this.active < this.options.concurrency) void this.execute(run);
         else this.waiting.push(run);
       }
@@ -324,17 +327,28 @@ export class JobWorker {
       if (dead) this.queue.metrics?.dead.labels(q.keys.queue, name).inc();
       this.queue.events.emit('leaseExpired', { queue: q.keys.queue, name, dead });
     }
-    const jobs: TakenJob[] = [];
+    const jobs: Running[] = [];
     for (let i = 2 + reclaimed * 2; i < reply.length; i += 3) {
-      jobs.push({ id: String(reply[i]), attempt: Number(reply[i + 1]), raw: String(reply[i + 2]) });
+      jobs.push({
+        queue: q,
+        id: String(reply[i]),
+        attempt: Number(reply[i + 1]),
+        raw: String(reply[i + 2]),
+        controller: null,
+        abortReason: null,
+        released: false,
+      });
     }
     return { nextDueMs: Number(reply[0]), jobs };
   }
 
-  private track(q: QueueState, { id, attempt, raw }: TakenJob): Running {
-    const job: Running = { queue: q, id, attempt, raw, controller: null, abortReason: null, released: false };
-    this.running.set(id + '@' + q.keys.queue, job);
-    return job;
+  private track(run: Running): void {
+    run.queue.held.set(run.id, run);
+    this.held++;
+  }
+
+  private untrack(run: Running): void {
+    if (run.queue.held.delete(run.id)) this.held--;
   }
 
   private async execute(run: Running): Promise<void> {
@@ -368,16 +382,7 @@ export class JobWorker {
           `stored payload no longer matches the schema of "${record.n}": ${parsed.error.message}`,
         );
       }
-      await definition.handler(parsed.data, {
-        id: taken.id,
-        name: record.n,
-        queue: queueName,
-        attempt: taken.attempt,
-        maxAttempts: record.m,
-        get signal() {
-          return signalOf(run);
-        },
-      });
+      await definition.handler(parsed.data, new RunContext(run, record.n, record.m));
       const seconds = (performance.now() - startedAt) / 1000;
       if (series) {
         series.run.observe(seconds);
@@ -423,7 +428,7 @@ export class JobWorker {
         this.queue.logger?.warn({ ...event, retryInMs }, 'job attempt failed; will retry');
       }
     } finally {
-      this.running.delete(taken.id + '@' + queueName);
+      this.untrack(run);
       this.active--;
       const next = this.state === 'running' ? this.waiting.shift() : undefined;
       if (next) void this.execute(next);
@@ -503,7 +508,7 @@ export class JobWorker {
 
   private async extendLeases(): Promise<void> {
     for (const q of this.queues.values()) {
-      const mine = [...this.running.values()].filter((job) => job.queue === q && !job.released);
+      const mine = [...q.held.values()].filter((job) => !job.released);
       if (mine.length === 0) continue;
       try {
         const lost = (await extendScript.run(this.queue.redis, q.keys.all, [
@@ -511,7 +516,7 @@ export class JobWorker {
           ...mine.flatMap((job) => [job.id, job.attempt]),
         ])) as string[];
         for (const id of lost) {
-          const job = this.running.get(id + '@' + q.keys.queue);
+          const job = q.held.get(id);
           if (job) abort(job, new Error('lease lost: another worker may run this job'));
         }
       } catch (error) {
@@ -562,15 +567,35 @@ export class JobWorker {
   }
 }
 
-interface TakenJob {
-  id: string;
-  attempt: number;
-  raw: string;
-}
-
 interface TakeResult {
   nextDueMs: number;
-  jobs: TakenJob[];
+  jobs: Running[];
+}
+
+/**
+ * What a handler gets. A class, not an object literal with a getter, so the hot path builds one small object
+ * of a stable shape per job; the abort signal is still created only when read.
+ */
+class RunContext implements JobContext {
+  readonly id: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly #run: Running;
+
+  constructor(
+    run: Running,
+    readonly name: string,
+    readonly maxAttempts: number,
+  ) {
+    this.#run = run;
+    this.id = run.id;
+    this.queue = run.queue.keys.queue;
+    this.attempt = run.attempt;
+  }
+
+  get signal(): AbortSignal {
+    return signalOf(this.#run);
+  }
 }
 
 /** The job's abort signal, created on first use (already aborted if the job was aborted before). */

@@ -13,16 +13,6 @@ let partner: FakePartner;
 let deps: PollDependencies;
 const call = () => ({ signal: new AbortController().signal, requestId: 'test-poll-1' });
 
-async function storedEventIds(triggerIdentity: string): Promise<string[]> {
-  const rows = await service.db
-    .selectFrom('trigger_events')
-    .select('event_id')
-    .where('trigger_identity', '=', triggerIdentity)
-    .orderBy('event_id')
-    .execute();
-  return rows.map((row) => row.event_id);
-}
-
 async function lastPolledAt(triggerIdentity: string): Promise<Date | null> {
   const row = await service.db
     .selectFrom('trigger_subscriptions')
@@ -53,13 +43,13 @@ describe('pollTrigger', () => {
     ]);
 
     expect(await pollTrigger(deps, 'ti_poll', call())).toEqual({ found: true, received: 2, recorded: 2 });
-    expect(await storedEventIds('ti_poll')).toEqual(['e2', 'e3']);
+    expect(await service.storedEventIds('ti_poll')).toEqual(['e2', 'e3']);
     const firstPoll = (await lastPolledAt('ti_poll'))?.getTime() ?? NaN;
     expect(Number.isFinite(firstPoll)).toBe(true);
 
     partner.addEvents('ti_poll', [{ id: 'e4', timestamp: 1_700_000_004, ingredients: { title: 'four' } }]);
     expect(await pollTrigger(deps, 'ti_poll', call())).toEqual({ found: true, received: 2, recorded: 1 });
-    expect(await storedEventIds('ti_poll')).toEqual(['e2', 'e3', 'e4']);
+    expect(await service.storedEventIds('ti_poll')).toEqual(['e2', 'e3', 'e4']);
     expect((await lastPolledAt('ti_poll'))?.getTime()).toBeGreaterThanOrEqual(firstPoll);
 
     const stored = await service.db
@@ -96,7 +86,7 @@ describe('pollTrigger', () => {
     expect((error as Error).cause).toMatchObject({ status: 401, serviceKeyRejected: true });
     expect((error as Error).message).toMatch(/rejected the service key \(HTTP 401\).*service_key is updated/);
     expect((error as Error).message).not.toMatch(/sk_not_the_partner_key/);
-    expect(await storedEventIds('ti_badkey')).toEqual([]);
+    expect(await service.storedEventIds('ti_badkey')).toEqual([]);
     expect(await lastPolledAt('ti_badkey')).toBeNull();
 
     await service.subscribe('ti_forbidden', partner);

@@ -15,16 +15,6 @@ let service: TriggerPollerTestService;
 let partner: FakePartner;
 let worker: RunningService<typeof configSchema, DB>;
 
-async function storedEventIds(triggerIdentity: string): Promise<string[]> {
-  const rows = await service.db
-    .selectFrom('trigger_events')
-    .select('event_id')
-    .where('trigger_identity', '=', triggerIdentity)
-    .orderBy('event_id')
-    .execute();
-  return rows.map((row) => row.event_id);
-}
-
 beforeAll(async () => {
   service = await startTriggerPollerTestService({ POLL_RETRY_BASE_MS: '50' });
   partner = await startFakePartner();
@@ -49,8 +39,11 @@ describe('web + worker + partner', () => {
       body: { data: [{ trigger_identity: 'ti_e2e' }] },
     });
     expect(notified.status).toBe(202);
-    await waitFor('events of ti_e2e stored', async () => (await storedEventIds('ti_e2e')).length === 2);
-    expect(await storedEventIds('ti_e2e')).toEqual(['a', 'b']);
+    await waitFor(
+      'events of ti_e2e stored',
+      async () => (await service.storedEventIds('ti_e2e')).length === 2,
+    );
+    expect(await service.storedEventIds('ti_e2e')).toEqual(['a', 'b']);
 
     const events = await service.request('GET', '/admin/subscriptions/ti_e2e/events', {
       token: service.adminToken,
@@ -82,7 +75,10 @@ describe('web + worker + partner', () => {
       body: { data: [{ trigger_identity: 'ti_flaky' }] },
     });
     expect(notified.body).toEqual({ matched: 1, enqueued: 1 });
-    await waitFor('events of ti_flaky stored', async () => (await storedEventIds('ti_flaky')).length === 1);
+    await waitFor(
+      'events of ti_flaky stored',
+      async () => (await service.storedEventIds('ti_flaky')).length === 1,
+    );
     expect(failures.filter((error) => /answered HTTP 503/.test(error))).toHaveLength(2);
     expect(partner.calls.length - callsBefore).toBe(3);
   });

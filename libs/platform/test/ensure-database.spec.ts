@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureDatabase } from '../src/index';
-import { TEST_POSTGRES_ADMIN_URL } from '../src/testing';
+import { TEST_POSTGRES_ADMIN_URL, withAdminClient } from '../src/testing';
 
 const created: string[] = [];
 
@@ -15,25 +15,15 @@ function freshDatabaseUrl(prefix: string): { name: string; url: string } {
   return { name, url: url.toString() };
 }
 
-async function withAdmin<T>(task: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    return await task(client);
-  } finally {
-    await client.end();
-  }
-}
-
 function databaseExists(name: string): Promise<boolean> {
-  return withAdmin(async (client) => {
+  return withAdminClient(async (client) => {
     const result = await client.query('select 1 from pg_database where datname = $1', [name]);
     return result.rowCount === 1;
   });
 }
 
 afterAll(async () => {
-  await withAdmin(async (client) => {
+  await withAdminClient(async (client) => {
     for (const name of created)
       await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
   });

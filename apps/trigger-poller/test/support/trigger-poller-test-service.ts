@@ -40,6 +40,8 @@ export interface TriggerPollerTestService {
   ): Promise<TestResponse>;
   /** Trigger identities of the poll jobs waiting in the queue (ready or delayed), sorted. */
   waitingPolls(): Promise<string[]>;
+  /** The event ids stored for one trigger identity, sorted. */
+  storedEventIds(triggerIdentity: string): Promise<string[]>;
   /** Starts the worker process of the same service in this process (stopped by `stop()`). */
   startWorker(env?: Record<string, string>): Promise<RunningService<typeof configSchema, DB>>;
   stop(): Promise<void>;
@@ -100,6 +102,15 @@ export async function startTriggerPollerTestService(
     adminToken,
     env,
     request,
+    async storedEventIds(triggerIdentity) {
+      const rows = await web.ctx.db
+        .selectFrom('trigger_events')
+        .select('event_id')
+        .where('trigger_identity', '=', triggerIdentity)
+        .orderBy('event_id')
+        .execute();
+      return rows.map((row) => row.event_id);
+    },
     async subscribe(triggerIdentity, partner, overrides = {}) {
       const response = await request('PUT', `/admin/subscriptions/${triggerIdentity}`, {
         token: adminToken,

@@ -13,7 +13,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function withAdmin<T>(task: (client: pg.Client) => Promise<T>): Promise<T> {
+/**
+ * Runs a task on a short-lived connection to the admin database (create, inspect or drop test databases).
+ *
+ * @example
+ * const exists = await withAdminClient((client) => client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]));
+ */
+export async function withAdminClient<T>(task: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: TEST_POSTGRES_ADMIN_URL });
   await client.connect();
   try {
@@ -33,14 +39,14 @@ async function withAdmin<T>(task: (client: pg.Client) => Promise<T>): Promise<T>
  */
 export async function createTestDatabase(prefix = 'ittd'): Promise<TestDatabase> {
   const name = `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${randomBytes(5).toString('hex')}`;
-  await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+  await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
   const url = new URL(TEST_POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
   return {
     name,
     url: url.toString(),
     drop: () =>
-      withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+      withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
         () => undefined,
       ),
   };

@@ -4,6 +4,7 @@ import './http/request-types';
 export * from './config';
 export * from './logging';
 export * from './metrics';
+export * from './validation';
 export * from './http';
 export * from './health';
 export * from './lifecycle';

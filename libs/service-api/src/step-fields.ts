@@ -1,3 +1,4 @@
+import { text } from '@ittd/platform';
 import { z } from 'zod';
 
 /** The slug syntax of partner services, triggers, actions and field names in the Service API. */
@@ -26,8 +27,8 @@ export const location = z.strictObject({
   lat: z.number().min(-90).max(90),
   lng: z.number().min(-180).max(180),
   radius: z.number().nonnegative().optional(),
-  address: z.string().optional(),
-  description: z.string().optional(),
+  address: text().optional(),
+  description: text().optional(),
   zoom: z.number().optional(),
 });
 
@@ -43,30 +44,46 @@ export type LocationValue = z.infer<typeof location>;
  */
 export type StepFields = Record<string, string | LocationValue>;
 
+/** Why a field name was refused: the Service API's slug rule. */
+export const FIELD_NAME_REASON = 'field names are slugs: lowercase letters, digits and underscores';
+
+/** One field value: a string (up to 10,000 characters, well-formed, no NUL) or a Location. */
+const stepFieldValue = z.union([text().max(10_000), location], {
+  error: 'expected a string or a location {lat, lng}',
+});
+
+/** A JSON object (not an array, not null). */
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
- * Validates `StepFields`: at most {@link MAX_STEP_FIELDS}, values a string (up to 10,000 characters) or a
- * Location. Keys are checked here rather than by a record key schema so the error names the bad key and says
- * why (`trigger.fields.City: field names are slugs ...`).
+ * Validates `StepFields`: at most {@link MAX_STEP_FIELDS}, names slugs ({@link SLUG_PATTERN}), values a
+ * string (up to 10,000 characters, following the platform's string rule `text()`: well-formed Unicode, no
+ * NUL) or a Location. Every bad name and value is reported at once, each at its own path
+ * (`trigger.fields.City: field names are slugs ...`, `trigger.fields.city: must be well-formed ...`).
+ *
+ * The names are read from the object as `JSON.parse` made it, so a `__proto__` key (an own property there)
+ * is refused like any other non-slug; a `z.record` would skip it silently. The output is the input object,
+ * checked, not a copy.
  *
  * @example
  *   const body = z.strictObject({ fields: stepFields.default({}) });
+ *   body.safeParse(JSON.parse('{"fields":{"__proto__":"x"}}')).error?.issues[0].path; // ['fields', '__proto__']
  */
 export const stepFields = z
-  .record(
-    z.string(),
-    z.union([z.string().max(10_000), location], { error: 'expected a string or a location {lat, lng}' }),
-  )
+  .custom<StepFields>(isJsonObject, { error: 'expected an object of fields' })
   .superRefine((fields, ctx) => {
-    const keys = Object.keys(fields);
-    if (keys.length > MAX_STEP_FIELDS)
+    const names = Object.keys(fields);
+    if (names.length > MAX_STEP_FIELDS)
       ctx.addIssue({ code: 'custom', message: `at most ${MAX_STEP_FIELDS} fields` });
-    for (const key of keys) {
-      if (!SLUG_PATTERN.test(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: 'field names are slugs: lowercase letters, digits and underscores',
-        });
+    for (const name of names) {
+      if (!SLUG_PATTERN.test(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: FIELD_NAME_REASON });
+        continue;
       }
+      const value = stepFieldValue.safeParse(fields[name]);
+      for (const issue of value.error?.issues ?? [])
+        ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
     }
   }) satisfies z.ZodType<StepFields>;

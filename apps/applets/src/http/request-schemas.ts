@@ -1,3 +1,4 @@
+import { text, wellFormedText } from '@ittd/platform';
 import { z } from 'zod';
 import type { CreateAppletInput, UpdateAppletInput } from '../domain/applet';
 import { MAX_PAGE_SIZE } from '../domain/applets';
@@ -57,7 +58,7 @@ export const updateAppletBody = z
  */
 export const listAppletsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
-  cursor: z.string().min(1).max(200).optional(),
+  cursor: text().min(1).max(200).optional(),
 });
 
 /**
@@ -68,9 +69,9 @@ export const listAppletsQuery = z.object({
  */
 export const registerPartnerServiceBody = z.strictObject({
   slug,
-  name: z.string().trim().min(1).max(200),
-  api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  service_key: z.string().min(16, { error: 'expected at least 16 characters' }).max(1000),
+  name: text().trim().min(1).max(200),
+  api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).check(wellFormedText),
+  service_key: text().min(16, { error: 'expected at least 16 characters' }).max(1000),
 }) satisfies z.ZodType<RegisterPartnerServiceInput>;
 
 /**
@@ -80,5 +81,5 @@ export const registerPartnerServiceBody = z.strictObject({
  *   const { name } = parseRequest(createUserBody, req.body);
  */
 export const createUserBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
 });

@@ -42,13 +42,23 @@ describe('pollTrigger', () => {
       { id: 'e3', timestamp: 1_700_000_003, ingredients: { title: 'three' } },
     ]);
 
-    expect(await pollTrigger(deps, 'ti_poll', call())).toEqual({ found: true, received: 2, recorded: 2 });
+    expect(await pollTrigger(deps, 'ti_poll', call())).toEqual({
+      found: true,
+      received: 2,
+      recorded: 2,
+      refused: 0,
+    });
     expect(await service.storedEventIds('ti_poll')).toEqual(['e2', 'e3']);
     const firstPoll = (await lastPolledAt('ti_poll'))?.getTime() ?? NaN;
     expect(Number.isFinite(firstPoll)).toBe(true);
 
     partner.addEvents('ti_poll', [{ id: 'e4', timestamp: 1_700_000_004, ingredients: { title: 'four' } }]);
-    expect(await pollTrigger(deps, 'ti_poll', call())).toEqual({ found: true, received: 2, recorded: 1 });
+    expect(await pollTrigger(deps, 'ti_poll', call())).toEqual({
+      found: true,
+      received: 2,
+      recorded: 1,
+      refused: 0,
+    });
     expect(await service.storedEventIds('ti_poll')).toEqual(['e2', 'e3', 'e4']);
     expect((await lastPolledAt('ti_poll'))?.getTime()).toBeGreaterThanOrEqual(firstPoll);
 
@@ -117,7 +127,12 @@ describe('pollTrigger', () => {
 
   it('does nothing for a subscription deleted meanwhile', async () => {
     const calls = partner.calls.length;
-    expect(await pollTrigger(deps, 'ti_deleted', call())).toEqual({ found: false, received: 0, recorded: 0 });
+    expect(await pollTrigger(deps, 'ti_deleted', call())).toEqual({
+      found: false,
+      received: 0,
+      recorded: 0,
+      refused: 0,
+    });
     expect(partner.calls).toHaveLength(calls);
   });
 });

@@ -1,3 +1,4 @@
+import { text, wellFormedText } from '@ittd/platform';
 import { z } from 'zod';
 import { slug, stepFields } from '@ittd/service-api';
 import type { SubscriptionInput } from '../data/subscription-repository';
@@ -9,7 +10,7 @@ export const MAX_NOTIFICATION_ENTRIES = 1000;
 export const MAX_EVENTS_PAGE = 100;
 
 /** A trigger identity as a path segment or notification entry: what the engine generates (a SHA-256 hex or similar). */
-const triggerIdentity = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
+const triggerIdentity = text().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
   error: 'expected 1-128 characters among A-Z a-z 0-9 _ . : -',
 });
 
@@ -30,12 +31,12 @@ export const subscriptionPath = z.object({ triggerIdentity });
  */
 export const putSubscriptionBody = z.strictObject({
   service_slug: slug,
-  api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  service_key: z.string().min(16, { error: 'expected at least 16 characters' }).max(1000),
+  api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).check(wellFormedText),
+  service_key: text().min(16, { error: 'expected at least 16 characters' }).max(1000),
   trigger_slug: slug,
   trigger_fields: stepFields.default({}),
-  user_id: z.string().min(1).max(128),
-  user_timezone: z.string().min(1).max(64).default('UTC'),
+  user_id: text().min(1).max(128),
+  user_timezone: text().min(1).max(64).default('UTC'),
 }) satisfies z.ZodType<Omit<SubscriptionInput, 'trigger_identity'>>;
 
 /**
@@ -53,7 +54,7 @@ export const listEventsQuery = z.object({
  * asks of both sides).
  */
 const notificationEntry = z
-  .object({ trigger_identity: triggerIdentity.optional(), user_id: z.string().min(1).max(128).optional() })
+  .object({ trigger_identity: triggerIdentity.optional(), user_id: text().min(1).max(128).optional() })
   .refine((entry) => entry.trigger_identity !== undefined || entry.user_id !== undefined, {
     error: 'expected trigger_identity or user_id',
   });

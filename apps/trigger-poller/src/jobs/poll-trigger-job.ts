@@ -1,16 +1,20 @@
-import { defineJob, PermanentJobError, type JobDefinition } from '@ittd/platform';
+import { defineJob, PermanentJobError, text, type JobDefinition } from '@ittd/platform';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TriggerPollerDatabase } from '../data/database';
-import { insertNewEvents, type ReceivedEvent } from '../data/event-repository';
+import { insertNewEvents } from '../data/event-repository';
 import { findPollTarget, markPolled } from '../data/subscription-repository';
-import { fetchTriggerEvents, PartnerCallError } from '../partner/partner-trigger-client';
+import {
+  fetchTriggerEvents,
+  PartnerCallError,
+  type TriggerCheckResult,
+} from '../partner/partner-trigger-client';
 
 /** The queue of trigger polls (one queue: the platform's rate limits are per queue, set on workers). */
 export const POLL_QUEUE = 'trigger-polls';
 
-/** Payload of a `poll-trigger` job. */
-export const pollTriggerPayload = z.object({ trigger_identity: z.string().min(1).max(200) });
+/** Payload of a `poll-trigger` job (its string follows the platform string rule, `text()`). */
+export const pollTriggerPayload = z.object({ trigger_identity: text().min(1).max(200) });
 
 /**
  * Attempts per poll. Few, because the schedule enqueues a fresh poll every POLL_INTERVAL_SECONDS anyway: a
@@ -30,22 +34,29 @@ export interface PollDependencies {
   timeoutMs: number;
 }
 
-/** What one poll did: `found` is false when the subscription was deleted meanwhile (nothing to do). */
+/**
+ * What one poll did: `found` is false when the subscription was deleted meanwhile (nothing to do);
+ * `received` events the partner answered, `recorded` of them new, `refused` of them not storable (logged).
+ */
 export interface PollOutcome {
   found: boolean;
   received: number;
   recorded: number;
+  refused: number;
 }
 
 /**
  * Polls one trigger identity: calls the partner's trigger endpoint, records the events not seen yet, and
- * sets `last_polled_at`. Idempotent (events are unique per identity), so a retried or duplicated job is
+ * sets `last_polled_at`. An event that cannot be stored (a NUL or lone surrogate in a string or key, no
+ * `meta.id`, ...) is refused and logged (warn, with the reasons) while the others are recorded, so it never
+ * fails the job nor holds back the events after it. Idempotent (events are unique per identity), so a retried or duplicated job is
  * harmless. Throws a `PartnerCallError` when the partner fails, so the queue retries; when the partner
  * rejected the service key (401/403), throws a `PermanentJobError` (the `PartnerCallError` as its cause)
  * instead, so the job is dead-lettered at once: no retry can pass until the subscription's key is updated.
  *
  * @example
- *   const outcome = await pollTrigger(deps, 'ti_1', { signal, requestId: 'poll-42-1' }); // { found: true, received: 3, recorded: 1 }
+ *   const outcome = await pollTrigger(deps, 'ti_1', { signal, requestId: 'poll-42-1' });
+ *   // { found: true, received: 3, recorded: 1, refused: 0 }
  */
 export async function pollTrigger(
   deps: PollDependencies,
@@ -53,10 +64,10 @@ export async function pollTrigger(
   call: { signal: AbortSignal; requestId: string },
 ): Promise<PollOutcome> {
   const target = await findPollTarget(deps.db, triggerIdentity);
-  if (!target) return { found: false, received: 0, recorded: 0 };
-  let events: ReceivedEvent[];
+  if (!target) return { found: false, received: 0, recorded: 0, refused: 0 };
+  let checked: TriggerCheckResult;
   try {
-    events = await fetchTriggerEvents({
+    checked = await fetchTriggerEvents({
       apiBaseUrl: target.api_base_url,
       serviceKey: target.service_key,
       serviceSlug: target.service_slug,
@@ -75,12 +86,19 @@ export async function pollTrigger(
     }
     throw error;
   }
+  const { events, refused } = checked;
+  if (refused.length > 0) {
+    deps.logger.warn(
+      { trigger_identity: triggerIdentity, service: target.service_slug, refused },
+      'partner events refused: they cannot be stored',
+    );
+  }
   const recorded = await deps.db.transaction().execute(async (tx) => {
     const newIds = await insertNewEvents(tx, triggerIdentity, events);
     await markPolled(tx, triggerIdentity);
     return newIds.length;
   });
-  return { found: true, received: events.length, recorded };
+  return { found: true, received: events.length + refused.length, recorded, refused: refused.length };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { text, wellFormedJson, type InvalidParam } from '@ittd/platform';
 import { z } from 'zod';
 import type { TriggerFields } from '../data/database';
 import type { ReceivedEvent } from '../data/event-repository';
@@ -49,33 +50,71 @@ export interface TriggerCheck {
   requestId: string;
 }
 
-/** A trigger event: `meta.id` and `meta.timestamp` (Unix seconds); the other keys are its ingredients. */
-const triggerEvent = z.looseObject({
-  meta: z.looseObject({
-    id: z.string().min(1).max(255),
-    timestamp: z.number().int().nonnegative(),
-  }),
-});
+/** The latest instant a JS `Date` holds (and Postgres `timestamptz` stores), in Unix seconds. */
+const MAX_UNIX_SECONDS = 8_640_000_000_000;
 
-/** `TriggerCheckResponse` of the Service API. */
-const triggerCheckResponse = z.object({ data: z.array(triggerEvent) });
+/** A partner's event id (`meta.id`), stored in `text`. */
+const eventId = text().min(1).max(255);
 
 /**
- * Asks a partner for a trigger's newest events (newest first, seen or not) and returns them parsed.
+ * A trigger event: `meta.id` and `meta.timestamp` (Unix seconds); the other keys are its ingredients. Every
+ * string and key in it follows the platform string rule (`wellFormedJson`), since the event is stored in
+ * `jsonb` as it came.
+ */
+const triggerEvent = wellFormedJson.pipe(
+  z.looseObject({
+    meta: z.looseObject({
+      id: eventId,
+      timestamp: z.number().int().nonnegative().max(MAX_UNIX_SECONDS),
+    }),
+  }),
+);
+
+/** `TriggerCheckResponse` of the Service API; each event is checked on its own (see {@link triggerEvent}). */
+const triggerCheckResponse = z.object({ data: z.array(z.unknown()) });
+
+/**
+ * An event of a partner's answer that cannot be stored: its position in `data`, its `meta.id` when that is
+ * a usable string, and what is wrong (`name` is the dotted path inside the event, `(event)` for the whole).
+ */
+export interface RefusedEvent {
+  index: number;
+  eventId?: string;
+  errors: InvalidParam[];
+}
+
+/** What a trigger check answered: the events to record, and the ones refused (with why). */
+export interface TriggerCheckResult {
+  events: ReceivedEvent[];
+  refused: RefusedEvent[];
+}
+
+/** The `meta.id` of a raw event when it is a string that may be logged and stored; else undefined. */
+function usableEventId(raw: unknown): string | undefined {
+  const parsed = z.object({ meta: z.object({ id: eventId }) }).safeParse(raw);
+  return parsed.success ? parsed.data.meta.id : undefined;
+}
+
+/**
+ * Asks a partner for a trigger's newest events (newest first, seen or not) and returns them parsed, the
+ * event as received kept whole as `payload` (no key dropped, `__proto__` included). An event that cannot be
+ * stored (no `meta.id`/`meta.timestamp`, a NUL or a lone surrogate in any string or key, a time past what a
+ * `Date` holds) is refused on its own, with the reason, and the others are kept: one bad event must neither
+ * fail the poll nor block the events after it on every retry.
  * Throws {@link PartnerCallError} when the partner is unreachable, slower than `timeoutMs`, answers a
  * non-2xx status (401/403: the service key was rejected) or a body that is not a trigger response.
  *
  * @example
- *   const events = await fetchTriggerEvents({ apiBaseUrl: 'https://weather.example.com', serviceKey, serviceSlug: 'weather',
+ *   const { events, refused } = await fetchTriggerEvents({ apiBaseUrl: 'https://weather.example.com', serviceKey, serviceSlug: 'weather',
  *     triggerSlug: 'rain_tomorrow', triggerIdentity: 'ti_1', triggerFields: { city: 'Berlin' }, userTimezone: 'UTC',
  *     limit: 50, timeoutMs: 10_000, signal, requestId: 'poll-42-1' });
  */
-export async function fetchTriggerEvents(check: TriggerCheck): Promise<ReceivedEvent[]> {
+export async function fetchTriggerEvents(check: TriggerCheck): Promise<TriggerCheckResult> {
   const url = `${check.apiBaseUrl.replace(/\/+$/, '')}/ifttt/v1/triggers/${encodeURIComponent(check.triggerSlug)}`;
   const what = `partner ${check.serviceSlug} (trigger ${check.triggerSlug})`;
   const timeout = AbortSignal.timeout(check.timeoutMs);
   let status: number;
-  let text: string;
+  let bodyText: string;
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -95,7 +134,7 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<ReceivedE
       redirect: 'error',
     });
     status = response.status;
-    text = await response.text();
+    bodyText = await response.text();
   } catch (error) {
     if (check.signal.aborted) throw check.signal.reason;
     if (timeout.aborted) throw new PartnerCallError(`${what} did not answer within ${check.timeoutMs} ms`);
@@ -118,7 +157,7 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<ReceivedE
 
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(bodyText);
   } catch {
     throw new PartnerCallError(`${what} answered HTTP ${status} with a body that is not JSON`, status);
   }
@@ -129,9 +168,23 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<ReceivedE
       status,
     );
   }
-  return parsed.data.data.slice(0, check.limit).map((event) => ({
-    eventId: event.meta.id,
-    timestamp: new Date(event.meta.timestamp * 1000),
-    payload: event,
-  }));
+  const result: TriggerCheckResult = { events: [], refused: [] };
+  parsed.data.data.slice(0, check.limit).forEach((raw, index) => {
+    const event = triggerEvent.safeParse(raw);
+    if (event.success) {
+      result.events.push({
+        eventId: event.data.meta.id,
+        timestamp: new Date(event.data.meta.timestamp * 1000),
+        payload: raw as Record<string, unknown>,
+      });
+      return;
+    }
+    const errors = event.error.issues.map((issue) => ({
+      name: issue.path.map(String).join('.') || '(event)',
+      reason: issue.message,
+    }));
+    const eventId = usableEventId(raw);
+    result.refused.push(eventId === undefined ? { index, errors } : { index, eventId, errors });
+  });
+  return result;
 }

@@ -1,14 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import express from 'express';
 import { parse } from 'yaml';
 
-/** The IFTTT Service API as published upstream (see ../shared/reference/README.md). */
-const SERVICE_API_PATH = fileURLToPath(
-  new URL('../../../../../shared/reference/ifttt/service-api.yaml', import.meta.url),
-);
+/**
+ * The IFTTT Service API as published upstream (see ../shared/reference/README.md): the nearest
+ * `shared/reference/ifttt/service-api.yaml` above this folder, so a checkout one level deeper (a git
+ * worktree) finds it too.
+ */
+const SERVICE_API_PATH = findUpwards('shared/reference/ifttt/service-api.yaml');
+
+function findUpwards(relativePath: string): string {
+  for (let folder = new URL('.', import.meta.url); ; folder = new URL('..', folder)) {
+    const candidate = fileURLToPath(new URL(relativePath, folder));
+    if (existsSync(candidate)) return candidate;
+    if (folder.pathname === '/') throw new Error(`no ${relativePath} above ${import.meta.url}`);
+  }
+}
 
 interface OpenApiDocument {
   components: { schemas: Record<string, { additionalProperties?: Record<string, unknown> }> };

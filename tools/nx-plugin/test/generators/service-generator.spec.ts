@@ -111,6 +111,6 @@ describe('service generator (real files)', () => {
     run('tsc', ['-p', 'tsconfig.json', '--noEmit']);
     run('eslint', ['.']);
     const output = run('vitest', ['run']);
-    expect(output).toMatch(/3 passed/);
+    expect(output).toMatch(/4 passed/);
   });
 });

@@ -83,6 +83,28 @@ describe('web + worker + partner', () => {
     expect(partner.calls.length - callsBefore).toBe(3);
   });
 
+  it('completes a poll whose answer holds an event with a NUL, storing the other events (issue 7, item 6)', async () => {
+    const { queue } = pollJobs(worker.ctx);
+    const outcomes: { event: string; attempt: number; error?: string }[] = [];
+    queue.events.on('completed', (event) => outcomes.push({ event: 'completed', attempt: event.attempt }));
+    queue.events.on('failed', (event) => outcomes.push({ event: 'failed', ...event }));
+
+    await service.subscribe('ti_nul', partner);
+    partner.addEvents('ti_nul', [
+      { id: 'n1', timestamp: 1_700_000_021, ingredients: { title: 'fine' } },
+      { id: 'n2', timestamp: 1_700_000_022, ingredients: { title: `a${String.fromCharCode(0)}b` } },
+      { id: 'n3', timestamp: 1_700_000_023, ingredients: { title: 'also fine' } },
+    ]);
+    const notified = await service.request('POST', '/v1/notifications', {
+      headers: { 'IFTTT-Service-Key': partner.serviceKey },
+      body: { data: [{ trigger_identity: 'ti_nul' }] },
+    });
+    expect(notified.body).toEqual({ matched: 1, enqueued: 1 });
+    await waitFor('the poll of ti_nul to complete', () => outcomes.length > 0);
+    expect(outcomes).toEqual([{ event: 'completed', attempt: 1 }]);
+    expect(await service.storedEventIds('ti_nul')).toEqual(['n1', 'n3']);
+  });
+
   it('dead-letters a poll at once, without retries, when the partner rejects the service key', async () => {
     const { queue } = pollJobs(worker.ctx);
     const revokedKey = 'sk_revoked_by_the_partner_0123456789';

@@ -1,14 +1,21 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
 import type { ValidateFunction } from 'ajv';
 import { workspaceRoot } from '@nx/devkit';
 
 /**
- * The upstream Marathon/Metronome schemas in `../shared/reference` (next to the repository), compiled with
+ * The upstream Marathon/Metronome schemas in `../shared/reference` (next to the repository; the nearest
+ * `shared/reference` above it, so a checkout one level deeper, a git worktree, finds it too), compiled with
  * Ajv in draft-04 mode as they are written. Tests use them as the contract a Mesos cluster would enforce.
  */
-export const REFERENCE_DIR = join(workspaceRoot, '..', 'shared', 'reference');
+export const REFERENCE_DIR = findReferenceDir(dirname(workspaceRoot));
+
+function findReferenceDir(folder: string): string {
+  const candidate = join(folder, 'shared', 'reference');
+  if (existsSync(candidate) || dirname(folder) === folder) return candidate;
+  return findReferenceDir(dirname(folder));
+}
 
 function compile(relativePath: string): ValidateFunction {
   const schema = JSON.parse(readFileSync(join(REFERENCE_DIR, relativePath), 'utf8')) as Record<

@@ -49,8 +49,8 @@ export interface PollOutcome {
  * Polls one trigger identity: calls the partner's trigger endpoint, records the events not seen yet, and
  * sets `last_polled_at`. An event that cannot be stored (a NUL or lone surrogate in a string or key, no
  * `meta.id`, ...) is refused and logged (warn, with the reasons) while the others are recorded, so it never
- * fails the job nor holds back the events after it. Idempotent (events are unique per identity), so a retried or duplicated job is
- * harmless. Throws a `PartnerCallError` when the partner fails, so the queue retries; when the partner
+ * fails the job nor holds back the events after it. Idempotent (events are unique per identity), so a
+ * retried or duplicated job is harmless. Throws a `PartnerCallError` when the partner fails, so the queue retries; when the partner
  * rejected the service key (401/403), throws a `PermanentJobError` (the `PartnerCallError` as its cause)
  * instead, so the job is dead-lettered at once: no retry can pass until the subscription's key is updated.
  *

@@ -153,7 +153,7 @@ describe('ill-formed strings and field names in applets', () => {
     expect(unchanged.body).toEqual(applet);
   });
 
-  it('never stores a lone surrogate as U+FFFD: valid pairs round-trip exactly', async () => {
+  it('still takes surrogate pairs (emoji) and stores them exactly, never as U+FFFD', async () => {
     const fields = { city: 'x\ud83d\ude00y' };
     const created = await service.request('POST', '/v1/applets', {
       token: ada.token,

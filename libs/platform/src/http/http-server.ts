@@ -59,51 +59,62 @@ export function httpServerComponent(
   listener: RequestListener,
   options: HttpServerOptions,
 ): HttpServerComponent {
-  /** Every open socket, with the responses in flight on it (an empty set: nothing to answer on it now). */
-  const sockets = new Map<Socket, Set<ServerResponse>>();
+  /** Every open socket of the server, whatever state it is in. */
+  const sockets = new Set<Socket>();
+  /** Responses not yet finished (and whose socket is still open). */
+  const inFlight = new Set<ServerResponse>();
   let stopping = false;
 
-  function answered(socket: Socket, res: ServerResponse): void {
-    const responses = sockets.get(socket);
-    if (!responses) return; // the socket closed first
-    responses.delete(res);
+  function forgetSocket(this: Socket): void {
+    sockets.delete(this);
+  }
+
+  // Per request only a Set entry and a shared listener, no closure: this is the hot path.
+  function answered(this: ServerResponse): void {
+    inFlight.delete(this);
+    if (!stopping) return;
     // A keep-alive socket turns idle after its answer; while stopping nothing else may use it. destroySoon
-    // flushes the answer's bytes before closing.
-    if (stopping && responses.size === 0) socket.destroySoon();
+    // flushes the answer's bytes before closing. (`res.socket` is already detached here; `req.socket` is not.)
+    const socket = this.req.socket;
+    for (const res of inFlight) if (res.req.socket === socket) return;
+    socket.destroySoon();
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    let responses = sockets.get(socket);
-    if (!responses) sockets.set(socket, (responses = new Set()));
-    responses.add(res);
-    res.once('close', () => answered(socket, res));
+    inFlight.add(res);
+    res.on('close', answered);
     if (stopping) res.shouldKeepAlive = false;
     listener(req, res);
   });
   server.on('connection', (socket: Socket) => {
-    sockets.set(socket, new Set());
-    socket.once('close', () => sockets.delete(socket));
+    sockets.add(socket);
+    socket.on('close', forgetSocket);
   });
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
-  /** Closes the sockets that carry no answer; the others close after theirs. Counts both, for the log. */
+  /**
+   * Closes the sockets that carry no answer to wait for; the others close after theirs. An answer is waited
+   * for once it has started or its request has fully arrived. Counts both, for the log.
+   */
   function closeUnansweredSockets(): { closed: number; inFlight: number } {
-    let closed = 0;
-    let inFlight = 0;
-    for (const [socket, responses] of sockets) {
-      const waiting = [...responses].filter((res) => res.headersSent || res.req.complete);
-      if (waiting.length === 0) {
-        socket.destroy();
-        closed++;
-        continue;
+    const answering = new Set<Socket>();
+    let waiting = 0;
+    for (const res of inFlight) {
+      if (!res.headersSent) res.shouldKeepAlive = false;
+      if (res.headersSent || res.req.complete) {
+        answering.add(res.req.socket);
+        waiting++;
       }
-      inFlight += waiting.length;
-      for (const res of responses) if (!res.headersSent) res.shouldKeepAlive = false;
     }
-    return { closed, inFlight };
+    let closed = 0;
+    for (const socket of sockets) {
+      if (answering.has(socket)) continue;
+      socket.destroy();
+      closed++;
+    }
+    return { closed, inFlight: waiting };
   }
 
   return {

@@ -53,9 +53,10 @@ describe('a service process', { timeout: 120_000 }, () => {
 
   async function start(
     extraEnv: Record<string, string> = {},
+    command: 'serve' | 'worker' = 'serve',
   ): Promise<{ proc: SpawnedProcess; port: number }> {
     const port = await closedPort();
-    const proc = spawnTsx(FIXTURE_MAIN, ['serve'], {
+    const proc = spawnTsx(FIXTURE_MAIN, [command], {
       PORT: String(port),
       DATABASE_URL: database.url,
       PARTNER_TOKEN: 'token',
@@ -128,6 +129,19 @@ describe('a service process', { timeout: 120_000 }, () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('connection')).toBe('close');
     expect(await answer.json()).toEqual({ waited: 1500 });
+    expect(await proc.exited(10_000)).toBe(0);
+    await Promise.all(quiet.map((raw) => raw.closed));
+  });
+
+  it("a worker's health server closes its quiet sockets too and the worker exits 0 before the deadline", async () => {
+    const { proc, port } = await start({ SHUTDOWN_DRAIN_MS: '300', SHUTDOWN_TIMEOUT_MS: '4000' }, 'worker');
+    const quiet = await Promise.all([
+      rawSocket(port, ''),
+      rawSocket(port, 'GET /health/rea'),
+      rawSocket(port, 'GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n'),
+    ]);
+    sockets.push(...quiet.map((raw) => raw.socket));
+    proc.child.kill('SIGTERM');
     expect(await proc.exited(10_000)).toBe(0);
     await Promise.all(quiet.map((raw) => raw.closed));
   });

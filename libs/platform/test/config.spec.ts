@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  baseServiceConfig,
   ConfigError,
   type ConfigSchema,
   boolField,
@@ -179,6 +180,21 @@ describe('parseConfig: blank values and loose coercion', () => {
       'LOG_LEVEL: expected no leading or trailing whitespace, got " info"',
       'FEATURE_NAME: expected no leading or trailing whitespace, got "name\\t"',
     ]);
+  });
+
+  it('every number and boolean setting of the platform groups refuses the loose forms', () => {
+    const groups = z.object({ ...baseServiceConfig, ...databaseConfig, ...redisConfig });
+    const fields = describeConfig(groups).filter((f) => f.type === 'number' || f.type === 'boolean');
+    expect(fields.map((f) => f.name)).toEqual(expect.arrayContaining(['PORT', 'MIGRATE_ON_START']));
+    for (const field of fields) {
+      for (const loose of field.type === 'number' ? ['0x10', '1e1', '+1', '1.0'] : ['y', 'enabled']) {
+        const problems = problemsOf({ ...required, [field.name]: loose }, groups);
+        expect(problems, `${field.name}=${loose}`).toHaveLength(1);
+        expect(problems[0].startsWith(`${field.name}: `) && problems[0].endsWith(`got "${loose}"`)).toBe(
+          true,
+        );
+      }
+    }
   });
 
   const flags = z.object({ FLAG: boolField() });

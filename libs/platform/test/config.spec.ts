@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  baseServiceConfig,
   ConfigError,
+  type ConfigSchema,
+  boolField,
   configField,
   databaseConfig,
   DEFAULT_SHUTDOWN_DRAIN_MS,
   describeConfig,
   EX_CONFIG,
   httpConfig,
+  intField,
   lifecycleConfig,
+  loggingConfig,
   parseConfig,
   redactConfig,
   redisConfig,
@@ -21,6 +26,7 @@ const schema = z.object({
   ...httpConfig,
   ...databaseConfig,
   ...redisConfig,
+  ...loggingConfig,
   ...lifecycleConfig,
   FEATURE_NAME: configField(z.string().optional(), { description: 'an optional setting' }),
 });
@@ -65,6 +71,152 @@ describe('parseConfig', () => {
     expect(message).toContain('  - REDIS_URL: required, not set');
     expect(message).toContain('  - DATABASE_URL: expected a postgres:// URL (value hidden: secret)');
     expect(message).not.toContain('hunter2');
+  });
+});
+
+/** The problems parseConfig reports for `env`, as `NAME: message` lines in report order (none: `[]`). */
+function problemsOf(env: Record<string, string>, of: ConfigSchema = schema): string[] {
+  try {
+    parseConfig(of, env, 'test');
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.problems.map((problem) => `${problem.name}: ${problem.message}`);
+  }
+}
+
+const required = { DATABASE_URL: 'postgres://u:p@db/x', REDIS_URL: 'redis://cache:6379' };
+
+describe('parseConfig: blank values and loose coercion', () => {
+  it('treats a value of only whitespace as unset: the default applies', () => {
+    const config = parseConfig(schema, {
+      ...required,
+      SHUTDOWN_DRAIN_MS: '   ',
+      PORT: '\t',
+      MIGRATE_ON_START: ' \n ',
+      LOG_LEVEL: ' ',
+    });
+    expect(config).toMatchObject({
+      SHUTDOWN_DRAIN_MS: DEFAULT_SHUTDOWN_DRAIN_MS,
+      PORT: 3000,
+      MIGRATE_ON_START: true,
+    });
+  });
+
+  it('treats a value of only whitespace as unset: a field without default is required, not set', () => {
+    expect(problemsOf({ DATABASE_URL: '   ', REDIS_URL: '\u00a0' })).toEqual([
+      'DATABASE_URL: required, not set',
+      'REDIS_URL: required, not set',
+    ]);
+  });
+
+  it('lists hex numbers with the other problems, in schema order', () => {
+    expect(
+      problemsOf({ PORT: '0x50', DATABASE_URL: 'postgres://u:p@db/x', SHUTDOWN_DRAIN_MS: '0x1F' }),
+    ).toEqual([
+      'PORT: expected an integer 1-65535, got "0x50"',
+      'REDIS_URL: required, not set',
+      'SHUTDOWN_DRAIN_MS: expected an integer 0-600000, got "0x1F"',
+    ]);
+  });
+
+  const numbers = z.object({ N: intField({ min: -10, max: 2000 }).default(1) });
+
+  it.each([
+    '0x1F',
+    '0b11',
+    '0o7',
+    '1e3',
+    '1E3',
+    '1.5',
+    '1.',
+    '.5',
+    'Infinity',
+    '-Infinity',
+    'NaN',
+    '+5',
+    '1_000',
+    '1 000',
+    '12abc',
+    '-',
+    '٣',
+  ])('rejects %j as a number', (text) => {
+    expect(problemsOf({ N: text }, numbers)).toEqual([
+      `N: expected an integer -10-2000, got ${JSON.stringify(text)}`,
+    ]);
+  });
+
+  it.each([
+    ['0', 0],
+    ['7', 7],
+    ['-10', -10],
+    ['007', 7],
+    ['2000', 2000],
+  ])('reads the plain decimal integer %j as %d', (text, value) => {
+    expect(parseConfig(numbers, { N: text }).N).toBe(value);
+  });
+
+  it.each(['2001', '-11', '99999999999999999999'])('rejects %j, beyond the range, once', (text) => {
+    expect(problemsOf({ N: text }, numbers)).toEqual([
+      `N: expected an integer -10-2000, got ${JSON.stringify(text)}`,
+    ]);
+  });
+
+  it('reports a value with leading or trailing whitespace instead of trimming it, a secret without its value', () => {
+    expect(
+      problemsOf({
+        PORT: ' 7 ',
+        DATABASE_URL: 'postgres://u:hunter2@db/x\n',
+        REDIS_URL: ' redis://cache:6379',
+        MIGRATE_ON_START: 'true ',
+        LOG_LEVEL: ' info',
+        FEATURE_NAME: 'name\t',
+      }),
+    ).toEqual([
+      'PORT: expected no leading or trailing whitespace, got " 7 "',
+      'DATABASE_URL: expected no leading or trailing whitespace (value hidden: secret)',
+      'MIGRATE_ON_START: expected no leading or trailing whitespace, got "true "',
+      'REDIS_URL: expected no leading or trailing whitespace (value hidden: secret)',
+      'LOG_LEVEL: expected no leading or trailing whitespace, got " info"',
+      'FEATURE_NAME: expected no leading or trailing whitespace, got "name\\t"',
+    ]);
+  });
+
+  it('every number and boolean setting of the platform groups refuses the loose forms', () => {
+    const groups = z.object({ ...baseServiceConfig, ...databaseConfig, ...redisConfig });
+    const fields = describeConfig(groups).filter((f) => f.type === 'number' || f.type === 'boolean');
+    expect(fields.map((f) => f.name)).toEqual(expect.arrayContaining(['PORT', 'MIGRATE_ON_START']));
+    for (const field of fields) {
+      for (const loose of field.type === 'number' ? ['0x10', '1e1', '+1', '1.0'] : ['y', 'enabled']) {
+        const problems = problemsOf({ ...required, [field.name]: loose }, groups);
+        expect(problems, `${field.name}=${loose}`).toHaveLength(1);
+        expect(problems[0].startsWith(`${field.name}: `) && problems[0].endsWith(`got "${loose}"`)).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  const flags = z.object({ FLAG: boolField() });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['yes', true],
+    ['on', true],
+    ['false', false],
+    ['0', false],
+    ['No', false],
+    ['off', false],
+  ])('reads the boolean %j as %s', (text, value) => {
+    expect(parseConfig(flags, { FLAG: text }).FLAG).toBe(value);
+  });
+
+  it.each(['y', 'n', 'enabled', 'disabled', 'truthy', '2', 'ja'])('rejects %j as a boolean', (text) => {
+    expect(problemsOf({ FLAG: text }, flags)).toEqual([
+      `FLAG: expected true or false (also 1/0, yes/no, on/off), got ${JSON.stringify(text)}`,
+    ]);
   });
 });
 
@@ -126,6 +278,26 @@ describe('a service started with invalid config', { timeout: 120_000 }, () => {
       ].join('\n'),
     );
     expect(proc.stdout()).not.toContain('hunter2');
+  });
+
+  it('exits 78 listing a hex port, a hex drain and a blank required setting together', async () => {
+    const proc = spawnTsx(FIXTURE_MAIN, ['serve'], {
+      PORT: '0x50',
+      DATABASE_URL: '   ',
+      SHUTDOWN_DRAIN_MS: '0x1F',
+      SHUTDOWN_TIMEOUT_MS: ' ',
+      PARTNER_TOKEN: 'token',
+    });
+    expect(await proc.exited(60_000)).toBe(EX_CONFIG);
+    expect(proc.stderr()).toBe(
+      [
+        'Invalid configuration for fixture (3 problems):',
+        '  - PORT: expected an integer 1-65535, got "0x50"',
+        '  - SHUTDOWN_DRAIN_MS: expected an integer 0-600000, got "0x1F"',
+        '  - DATABASE_URL: required, not set',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('describe-config prints the schema as JSON without reading env', async () => {

@@ -1,8 +1,8 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EX_USAGE } from '../src/index';
 import { createTestDatabase, spawnTsx, type SpawnedProcess, type TestDatabase } from '../src/testing';
-import { closedPort, FIXTURE_MAIN } from './support';
+import { closedPort, FIXTURE_MAIN, rawSocket } from './support';
 
 /** Whether a TCP connection to the port is refused (resolves within the bounded connect). */
 function refused(port: number): Promise<boolean> {
@@ -49,12 +49,14 @@ const CHILD_START_MS = 60_000;
 describe('a service process', { timeout: 120_000 }, () => {
   let database: TestDatabase;
   const processes: SpawnedProcess[] = [];
+  const sockets: Socket[] = [];
 
   async function start(
     extraEnv: Record<string, string> = {},
+    command: 'serve' | 'worker' = 'serve',
   ): Promise<{ proc: SpawnedProcess; port: number }> {
     const port = await closedPort();
-    const proc = spawnTsx(FIXTURE_MAIN, ['serve'], {
+    const proc = spawnTsx(FIXTURE_MAIN, [command], {
       PORT: String(port),
       DATABASE_URL: database.url,
       PARTNER_TOKEN: 'token',
@@ -71,6 +73,7 @@ describe('a service process', { timeout: 120_000 }, () => {
   });
 
   afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
     for (const proc of processes) if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
     await database?.drop();
   });
@@ -103,6 +106,44 @@ describe('a service process', { timeout: 120_000 }, () => {
     expect(await answer.json()).toEqual({ waited: 1500 });
     expect(await proc.exited()).toBe(0);
     expect(proc.stdout()).toContain('shutdown complete');
+  });
+
+  it('on SIGTERM closes every socket without an in-flight answer after the drain and exits 0 before the deadline, still answering the in-flight request', async () => {
+    // The deadline exits 1: exit code 0 is the proof that no socket held the shutdown until then.
+    const { proc, port } = await start({ SHUTDOWN_DRAIN_MS: '300', SHUTDOWN_TIMEOUT_MS: '4000' });
+    const quiet = await Promise.all([
+      rawSocket(port, ''), // connected, never sent a byte
+      rawSocket(port, 'GET /hel'), // half a request line
+      rawSocket(port, 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: '), // half the headers (slowloris)
+      rawSocket(
+        port,
+        'POST /notes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{"text":',
+      ), // headers sent, body still arriving: never reached the handler
+    ]);
+    sockets.push(...quiet.map((raw) => raw.socket));
+    const slow = fetch(`http://127.0.0.1:${port}/slow?ms=1500`);
+    await proc.waitForOutput('slow request started');
+
+    proc.child.kill('SIGTERM');
+    const answer = await slow;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('connection')).toBe('close');
+    expect(await answer.json()).toEqual({ waited: 1500 });
+    expect(await proc.exited(10_000)).toBe(0);
+    await Promise.all(quiet.map((raw) => raw.closed));
+  });
+
+  it("a worker's health server closes its quiet sockets too and the worker exits 0 before the deadline", async () => {
+    const { proc, port } = await start({ SHUTDOWN_DRAIN_MS: '300', SHUTDOWN_TIMEOUT_MS: '4000' }, 'worker');
+    const quiet = await Promise.all([
+      rawSocket(port, ''),
+      rawSocket(port, 'GET /health/rea'),
+      rawSocket(port, 'GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n'),
+    ]);
+    sockets.push(...quiet.map((raw) => raw.socket));
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited(10_000)).toBe(0);
+    await Promise.all(quiet.map((raw) => raw.closed));
   });
 
   it('exits 1 at once on a second signal', async () => {

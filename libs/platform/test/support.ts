@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import { createHttpService, createLogger, createMetricsRegistry, HealthRegistry } from '../src/index';
@@ -44,4 +44,66 @@ export async function listenHttpService(
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, logs: logs.lines };
+}
+
+/** A raw TCP connection to a local port. */
+export interface RawSocket {
+  socket: Socket;
+  /** Settles when the server closes (or resets) the connection. */
+  closed: Promise<void>;
+  /** Everything the server has sent so far. */
+  received(): string;
+  /** Resolves once the server has sent `text` (rejects after `timeoutMs` or on close). */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Opens a raw TCP connection to a local port and writes `bytes` (possibly nothing, or half a request);
+ * then it stays silent. The caller destroys `socket`.
+ *
+ * @example
+ * const slowloris = await rawSocket(port, 'GET / HTTP/1.1\r\nHost: x\r\n'); // half the headers
+ */
+export async function rawSocket(port: number, bytes: string): Promise<RawSocket> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  socket.on('error', () => undefined); // a reset by the server is a close too
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  if (bytes) await new Promise<void>((resolve) => socket.write(bytes, () => resolve()));
+  return {
+    socket,
+    closed,
+    received: () => received,
+    waitFor(text, timeoutMs = 5000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (!received.includes(text)) return;
+          finish();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`no "${text}" within ${timeoutMs} ms; received ${JSON.stringify(received)}`));
+        }, timeoutMs);
+        const onClose = (): void => {
+          finish();
+          reject(new Error(`closed before "${text}"; received ${JSON.stringify(received)}`));
+        };
+        const finish = (): void => {
+          clearTimeout(timer);
+          socket.off('data', check);
+          socket.off('close', onClose);
+        };
+        socket.on('data', check);
+        socket.once('close', onClose);
+        check();
+      });
+    },
+  };
 }

@@ -39,23 +39,48 @@ export function secretField(description: string): z.ZodString {
 }
 
 /**
- * An integer env var in `[min, max]`, parsed from its string. The error message names the range, so the
- * config report reads `PORT: expected an integer 1-65535, got "abc"`.
+ * What an integer setting may be written as: plain decimal digits with an optional leading minus. No `+`,
+ * no hex/binary/octal prefix, no exponent, fraction, separator or `Infinity`: `Number()` (and so
+ * `z.coerce.number`) would read `0x50` as 80, `1e3` as 1000 and `''` as 0.
+ */
+const DECIMAL_INTEGER = /^-?\d+$/;
+
+/**
+ * An integer env var in `[min, max]`, parsed from plain decimal digits ({@link DECIMAL_INTEGER}); it must
+ * also be a safe integer (at most 2^53 - 1 in size). Anything else is a config problem whose message names
+ * the range, so the report reads `PORT: expected an integer 1-65535, got "0x50"`. Blank values never reach
+ * it: `parseConfig` treats them as unset.
  *
  * @example
  * const schema = z.object({ WORKERS: intField({ min: 1, max: 64 }).default(4) });
+ * // WORKERS=8 -> 8; WORKERS=0x8, 8.0, 1e1, +8 -> "expected an integer 1-64"
  */
-export function intField({ min, max }: { min: number; max: number }): z.ZodCoercedNumber<unknown> {
+export function intField({ min, max }: { min: number; max: number }): z.ZodCodec<z.ZodString, z.ZodInt> {
   const error = `expected an integer ${min}-${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+  return z.codec(
+    z.string().regex(DECIMAL_INTEGER, { error }),
+    z.int({ error }).min(min, { error }).max(max, { error }),
+    { decode: (text) => Number(text), encode: (value) => String(value) },
+  );
 }
 
+/** The words a boolean env var may be, in any letter case (exactly what the README promises). */
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
 /**
- * A boolean env var: accepts true/false, 1/0, yes/no, on/off (zod's `stringbool`).
+ * A boolean env var: true/1/yes/on or false/0/no/off, in any letter case (zod's `stringbool` with exactly
+ * these words; its default also takes y/n and enabled/disabled). Anything else is a config problem.
  *
  * @example
  * const schema = z.object({ MIGRATE_ON_START: boolField().default(true) });
+ * // MIGRATE_ON_START=off -> false; MIGRATE_ON_START=nope -> "expected true or false (also 1/0, yes/no, on/off)"
  */
 export function boolField(): z.ZodCodec<z.ZodString, z.ZodBoolean> {
-  return z.stringbool({ error: 'expected true or false' });
+  return z.stringbool({
+    truthy: TRUE_WORDS,
+    falsy: FALSE_WORDS,
+    case: 'insensitive',
+    error: 'expected true or false (also 1/0, yes/no, on/off)',
+  });
 }

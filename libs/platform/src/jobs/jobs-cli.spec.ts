@@ -63,6 +63,11 @@ describe('jobs CLI', () => {
     expect(purge).toMatchObject({ code: 64, err: 'give job ids or --all\n' });
     expect((await cli('dead', 'retry', 'abc', '--queue', 'cli')).code).toBe(64);
     expect((await cli('dead', 'list')).code).toBe(64);
+    for (const limit of ['0x10', '1e3', '', ' 5'])
+      expect(await cli('dead', 'list', '--queue', 'cli', '--limit', limit)).toMatchObject({
+        code: 64,
+        err: `expected a non-negative integer, got "${limit}"\n`,
+      });
     let err = '';
     const code = await runJobsCli(['stats'], {
       env: { REDIS_URL: 'redis://127.0.0.1:1' },

@@ -24,13 +24,15 @@ export async function runJobsCli(args: readonly string[], io: JobsCliIo = {}): P
   const out = io.out ?? ((text: string) => process.stdout.write(text));
   const err = io.err ?? ((text: string) => process.stderr.write(text));
   let redis: Redis | undefined;
+  // Empty or only whitespace counts as unset, as for every service setting (parseConfig).
+  const setting = (name: string): string | undefined => (env[name]?.trim() ? env[name] : undefined);
   const queue = (): JobQueue => {
-    redis ??= new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    redis ??= new Redis(setting('REDIS_URL') ?? 'redis://127.0.0.1:6379', {
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => (times > 2 ? null : 200),
     });
     redis.on('error', () => undefined); // reported by the failing command
-    return new JobQueue({ redis, prefix: env.JOBS_PREFIX ?? DEFAULT_JOBS_PREFIX });
+    return new JobQueue({ redis, prefix: setting('JOBS_PREFIX') ?? DEFAULT_JOBS_PREFIX });
   };
   const print = (value: unknown): void => out(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -97,8 +99,10 @@ function selection(ids: string[], all: boolean | undefined): string[] | 'all' {
   return all ? 'all' : ids;
 }
 
+/** Plain decimal digits only: Number() would also read '' as 0, 0x10 as 16 and 1e3 as 1000. */
 function count(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`expected a non-negative integer, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new UsageError(`expected a non-negative integer, got "${value}"`);
   return n;
 }

@@ -115,7 +115,8 @@ export function checkJobs(
 
 /**
  * Checks an environment's env against the service's settings, before anything is deployed: every required
- * setting needs a value or a secret reference, and a setting marked secret must never carry a plain value
+ * setting needs a value (not empty nor only whitespace, which the service reads as unset) or a secret
+ * reference, and a setting marked secret must never carry a plain value
  * (it would sit in git and in Marathon's API). Throws one error listing every problem.
  *
  * @example
@@ -130,7 +131,9 @@ export function checkConfig(
 ): void {
   const problems: string[] = [];
   for (const setting of settings) {
-    const value = env[setting.name];
+    // Empty or only whitespace is unset, as the service itself reads it (the platform's parseConfig).
+    const given = env[setting.name];
+    const value = typeof given === 'string' && given.trim() === '' ? undefined : given;
     const what = setting.description ? `${setting.name} (${setting.description})` : setting.name;
     if (value === undefined && setting.required) {
       const hint = setting.secret ? ` as {"secret": "${setting.name.toLowerCase()}"}` : '';

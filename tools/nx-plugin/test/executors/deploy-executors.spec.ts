@@ -64,8 +64,10 @@ describe('marathon executor', () => {
       { name: 'PARTNER_API_KEY', type: 'string', required: true, secret: true, description: 'partner key' },
       { name: 'QUEUE_NAME', type: 'string', required: true, secret: false },
     ];
+    // Only whitespace is no value: the service reads it as unset and would exit 78.
+    const production = { ...notifierDescriptor.env?.production, QUEUE_NAME: '   ' };
     const root = workspace({
-      'apps/notifier/service.json': notifierDescriptor,
+      'apps/notifier/service.json': { ...notifierDescriptor, env: { ...notifierDescriptor.env, production } },
       'dist/apps/notifier/config-schema.json': { service: 'notifier', env: settings },
     });
     const { result, errors: message } = await captureErrors(() =>

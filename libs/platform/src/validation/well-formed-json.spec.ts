@@ -29,7 +29,12 @@ describe('findIllFormedJson: strings', () => {
   });
 
   it('caps the findings', () => {
-    expect(findIllFormedJson(Array.from({ length: 500 }, () => NUL), 10)).toHaveLength(10);
+    expect(
+      findIllFormedJson(
+        Array.from({ length: 500 }, () => NUL),
+        10,
+      ),
+    ).toHaveLength(10);
     expect(findIllFormedJson(Array.from({ length: 500 }, () => NUL))).toHaveLength(100);
   });
 });

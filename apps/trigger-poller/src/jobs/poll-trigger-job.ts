@@ -32,6 +32,8 @@ export interface PollDependencies {
   /** `limit` sent to the partner. */
   eventLimit: number;
   timeoutMs: number;
+  /** Most bytes of a partner's answer read (PARTNER_MAX_ANSWER_BYTES). */
+  maxAnswerBytes: number;
 }
 
 /**
@@ -47,10 +49,11 @@ export interface PollOutcome {
 
 /**
  * Polls one trigger identity: calls the partner's trigger endpoint, records the events not seen yet, and
- * sets `last_polled_at`. An event that cannot be stored (a NUL or lone surrogate in a string or key, no
- * `meta.id`, ...) is refused and logged (warn, with the reasons) while the others are recorded, so it never
- * fails the job nor holds back the events after it. Idempotent (events are unique per identity), so a
- * retried or duplicated job is harmless. Throws a `PartnerCallError` when the partner fails, so the queue retries; when the partner
+ * sets `last_polled_at`. An event that cannot be stored (a NUL or lone surrogate in a string or key, more
+ * than 64 levels of objects and arrays, no `meta.id`, ...) is refused and logged (warn, with the reasons)
+ * while the others are recorded, so it never fails the job nor holds back the events after it. Idempotent
+ * (events are unique per identity), so a retried or duplicated job is harmless. Throws a `PartnerCallError`
+ * when the partner fails (or answers more than `maxAnswerBytes`), so the queue retries; when the partner
  * rejected the service key (401/403), throws a `PermanentJobError` (the `PartnerCallError` as its cause)
  * instead, so the job is dead-lettered at once: no retry can pass until the subscription's key is updated.
  *
@@ -77,6 +80,7 @@ export async function pollTrigger(
       userTimezone: target.user_timezone,
       limit: deps.eventLimit,
       timeoutMs: deps.timeoutMs,
+      maxAnswerBytes: deps.maxAnswerBytes,
       signal: call.signal,
       requestId: call.requestId,
     });
@@ -110,7 +114,7 @@ export async function pollTrigger(
  * attempts (see {@link pollTrigger}); the schedule polls the subscription again at its next due time.
  *
  * @example
- *   const job = definePollTriggerJob({ db, logger, eventLimit: 50, timeoutMs: 10_000 }, 2000);
+ *   const job = definePollTriggerJob({ db, logger, eventLimit: 50, timeoutMs: 10_000, maxAnswerBytes: 4_194_304 }, 2000);
  *   await queue.enqueue(job, { trigger_identity: 'ti_1' }, { uniqueKey: 'ti_1' });
  */
 export function definePollTriggerJob(

@@ -6,8 +6,8 @@ import { ILL_FORMED_KEY_REASON, ILL_FORMED_TEXT_REASON, isWellFormedText } from 
  * level 1: `{"a":[1]}` has 2). Far above what a request or a partner event needs, far below what breaks:
  * `JSON.stringify` overflows the call stack a few thousand levels down (a `RangeError`, so a `jsonb` insert
  * or a job enqueue throws), Postgres refuses `jsonb` some 10,000 levels deep (54001 "stack depth limit
- * exceeded" with the default 2MB `max_stack_depth`), and Ruby's `JSON.parse` refuses more than 100 levels by
- * default (`max_nesting`).
+ * exceeded" with the default 2MB `max_stack_depth`; 500 levels still pass at its 100kB minimum), and
+ * Ruby's `JSON.parse` refuses more than 100 levels by default (`max_nesting`).
  */
 export const MAX_JSON_DEPTH = 64;
 

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_JSON_DEPTH, TOO_DEEP_REASON } from '@ittd/platform';
+import { JobPayloadError, MAX_JSON_DEPTH, TOO_DEEP_REASON } from '@ittd/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollJobs } from '../src/jobs/poll-jobs';
 import { pollTrigger, type PollDependencies } from '../src/jobs/poll-trigger-job';
 import { fetchTriggerEvents, PartnerCallError } from '../src/partner/partner-trigger-client';
 import { startFakePartner, type FakePartner } from './support/fake-partner';
@@ -92,6 +93,18 @@ describe('requests nested 100,000 levels deep (the default 256kb BODY_LIMIT hold
       expect(response.status, response.text).toBe(400);
       expect(Object.keys(errorsOf(response.body))).toEqual([name]);
     }
+    expect(await service.waitingPolls()).toEqual([]);
+  });
+});
+
+describe('a poll-trigger job payload with a key nested 100,000 levels deep', () => {
+  it('is refused at enqueue with a JobPayloadError naming the key, nothing enqueued', async () => {
+    const { queue, pollTrigger: job } = pollJobs(service.ctx);
+    const payload = { trigger_identity: 'ti_payload', extra: JSON.parse(DEEP) as unknown };
+    // Without the strict payload schema this was a RangeError from JSON.stringify inside enqueue.
+    const enqueued = queue.enqueue(job, payload as { trigger_identity: string });
+    await expect(enqueued).rejects.toBeInstanceOf(JobPayloadError);
+    await expect(enqueued).rejects.toThrow(/invalid payload for job "poll-trigger"[\s\S]*extra/);
     expect(await service.waitingPolls()).toEqual([]);
   });
 });

@@ -13,8 +13,12 @@ import {
 /** The queue of trigger polls (one queue: the platform's rate limits are per queue, set on workers). */
 export const POLL_QUEUE = 'trigger-polls';
 
-/** Payload of a `poll-trigger` job (its string follows the platform string rule, `text()`). */
-export const pollTriggerPayload = z.object({ trigger_identity: text().min(1).max(200) });
+/**
+ * Payload of a `poll-trigger` job: its string follows the platform string rule (`text()`), and it is strict,
+ * so no other key rides along: the queue writes the payload it was given with `JSON.stringify`, and an extra
+ * key of any depth or size would go with it (or throw a `RangeError` at enqueue, 100,000 levels deep).
+ */
+export const pollTriggerPayload = z.strictObject({ trigger_identity: text().min(1).max(200) });
 
 /**
  * Attempts per poll. Few, because the schedule enqueues a fresh poll every POLL_INTERVAL_SECONDS anyway: a

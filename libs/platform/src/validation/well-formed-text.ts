@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 export const ILL_FORMED_TEXT_REASON = 'must be well-formed Unicode without NUL characters';
 
-/** Why an object key was refused by {@link findIllFormedText}: the entry names the key itself. */
+/** Why an object key was refused (by `findIllFormedJson`): the entry names the key itself. */
 export const ILL_FORMED_KEY_REASON = 'names must be well-formed Unicode without NUL characters';
 
 /**

@@ -46,6 +46,11 @@ export const configSchema = z.object({
   PARTNER_TIMEOUT_MS: configField(intField({ min: 100, max: 120_000 }).default(10_000), {
     description: 'time-out of one call to a partner trigger endpoint',
   }),
+  // A poll's events go into one INSERT and each into one jsonb value (Postgres: at most 255 MB); re-encoding can
+  // grow a number's text about 5x (1e20), so 32 MiB always fits. 4 MiB is 50 events of some 80 kB each.
+  PARTNER_MAX_ANSWER_BYTES: configField(intField({ min: 1024, max: 33_554_432 }).default(4_194_304), {
+    description: 'most bytes of a partner trigger answer read; a longer answer fails the poll (retried)',
+  }),
   POLL_RETRY_BASE_MS: configField(intField({ min: 10, max: 600_000 }).default(2000), {
     description:
       'delay before the first retry of a failed poll; doubles per attempt (with jitter), up to 60 s',

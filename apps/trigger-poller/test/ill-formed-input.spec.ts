@@ -114,6 +114,7 @@ describe('a partner answer with ill-formed strings', () => {
     logger: service.ctx.logger,
     eventLimit: 10,
     timeoutMs: 5000,
+    maxAnswerBytes: 1_048_576,
   });
   const call = () => ({ signal: new AbortController().signal, requestId: 'test-ill-formed' });
 
@@ -138,6 +139,7 @@ describe('a partner answer with ill-formed strings', () => {
       userTimezone: 'UTC',
       limit: 10,
       timeoutMs: 5000,
+      maxAnswerBytes: 1_048_576,
       signal: new AbortController().signal,
       requestId: 'test-ill-formed-fetch',
     });

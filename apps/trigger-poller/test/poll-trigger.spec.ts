@@ -25,7 +25,13 @@ async function lastPolledAt(triggerIdentity: string): Promise<Date | null> {
 beforeAll(async () => {
   service = await startTriggerPollerTestService();
   partner = await startFakePartner();
-  deps = { db: service.db, logger: service.ctx.logger, eventLimit: 2, timeoutMs: 5000 };
+  deps = {
+    db: service.db,
+    logger: service.ctx.logger,
+    eventLimit: 2,
+    timeoutMs: 5000,
+    maxAnswerBytes: 1_048_576,
+  };
 });
 
 afterAll(async () => {

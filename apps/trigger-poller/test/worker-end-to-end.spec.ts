@@ -105,6 +105,31 @@ describe('web + worker + partner', () => {
     expect(await service.storedEventIds('ti_nul')).toEqual(['n1', 'n3']);
   });
 
+  it('completes a poll whose answer holds an event nested 100,000 levels deep, storing the other events', async () => {
+    // JSON.parse reads it, but JSON.stringify overflows its stack on it (and Postgres refuses jsonb that deep
+    // with 54001): before the platform's depth rule the INSERT threw on every attempt and no event was stored.
+    const { queue } = pollJobs(worker.ctx);
+    const outcomes: { event: string; attempt: number; error?: string }[] = [];
+    queue.events.on('completed', (event) => outcomes.push({ event: 'completed', attempt: event.attempt }));
+    queue.events.on('failed', (event) => outcomes.push({ event: 'failed', ...event }));
+
+    await service.subscribe('ti_deep', partner);
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    partner.addEvents('ti_deep', [
+      { id: 'd1', timestamp: 1_700_000_031, ingredients: { title: 'fine' } },
+      { id: 'd2', timestamp: 1_700_000_032, rawIngredients: { nested: deep } },
+      { id: 'd3', timestamp: 1_700_000_033, ingredients: { title: 'also fine' } },
+    ]);
+    const notified = await service.request('POST', '/v1/notifications', {
+      headers: { 'IFTTT-Service-Key': partner.serviceKey },
+      body: { data: [{ trigger_identity: 'ti_deep' }] },
+    });
+    expect(notified.body).toEqual({ matched: 1, enqueued: 1 });
+    await waitFor('the poll of ti_deep to complete', () => outcomes.length > 0);
+    expect(outcomes).toEqual([{ event: 'completed', attempt: 1 }]);
+    expect(await service.storedEventIds('ti_deep')).toEqual(['d1', 'd3']);
+  });
+
   it('dead-letters a poll at once, without retries, when the partner rejects the service key', async () => {
     const { queue } = pollJobs(worker.ctx);
     const revokedKey = 'sk_revoked_by_the_partner_0123456789';

@@ -33,6 +33,7 @@ export function pollJobs(ctx: TriggerPollerContext): PollJobs {
         logger: ctx.logger,
         eventLimit: ctx.config.POLL_EVENT_LIMIT,
         timeoutMs: ctx.config.PARTNER_TIMEOUT_MS,
+        maxAnswerBytes: ctx.config.PARTNER_MAX_ANSWER_BYTES,
       },
       ctx.config.POLL_RETRY_BASE_MS,
     );

@@ -13,8 +13,12 @@ import {
 /** The queue of trigger polls (one queue: the platform's rate limits are per queue, set on workers). */
 export const POLL_QUEUE = 'trigger-polls';
 
-/** Payload of a `poll-trigger` job (its string follows the platform string rule, `text()`). */
-export const pollTriggerPayload = z.object({ trigger_identity: text().min(1).max(200) });
+/**
+ * Payload of a `poll-trigger` job: its string follows the platform string rule (`text()`), and it is strict,
+ * so no other key rides along: the queue writes the payload it was given with `JSON.stringify`, and an extra
+ * key of any depth or size would go with it (or throw a `RangeError` at enqueue, 100,000 levels deep).
+ */
+export const pollTriggerPayload = z.strictObject({ trigger_identity: text().min(1).max(200) });
 
 /**
  * Attempts per poll. Few, because the schedule enqueues a fresh poll every POLL_INTERVAL_SECONDS anyway: a
@@ -32,6 +36,8 @@ export interface PollDependencies {
   /** `limit` sent to the partner. */
   eventLimit: number;
   timeoutMs: number;
+  /** Most bytes of a partner's answer read (PARTNER_MAX_ANSWER_BYTES). */
+  maxAnswerBytes: number;
 }
 
 /**
@@ -47,10 +53,11 @@ export interface PollOutcome {
 
 /**
  * Polls one trigger identity: calls the partner's trigger endpoint, records the events not seen yet, and
- * sets `last_polled_at`. An event that cannot be stored (a NUL or lone surrogate in a string or key, no
- * `meta.id`, ...) is refused and logged (warn, with the reasons) while the others are recorded, so it never
- * fails the job nor holds back the events after it. Idempotent (events are unique per identity), so a
- * retried or duplicated job is harmless. Throws a `PartnerCallError` when the partner fails, so the queue retries; when the partner
+ * sets `last_polled_at`. An event that cannot be stored (a NUL or lone surrogate in a string or key, more
+ * than 64 levels of objects and arrays, no `meta.id`, ...) is refused and logged (warn, with the reasons)
+ * while the others are recorded, so it never fails the job nor holds back the events after it. Idempotent
+ * (events are unique per identity), so a retried or duplicated job is harmless. Throws a `PartnerCallError`
+ * when the partner fails (or answers more than `maxAnswerBytes`), so the queue retries; when the partner
  * rejected the service key (401/403), throws a `PermanentJobError` (the `PartnerCallError` as its cause)
  * instead, so the job is dead-lettered at once: no retry can pass until the subscription's key is updated.
  *
@@ -77,6 +84,7 @@ export async function pollTrigger(
       userTimezone: target.user_timezone,
       limit: deps.eventLimit,
       timeoutMs: deps.timeoutMs,
+      maxAnswerBytes: deps.maxAnswerBytes,
       signal: call.signal,
       requestId: call.requestId,
     });
@@ -110,7 +118,7 @@ export async function pollTrigger(
  * attempts (see {@link pollTrigger}); the schedule polls the subscription again at its next due time.
  *
  * @example
- *   const job = definePollTriggerJob({ db, logger, eventLimit: 50, timeoutMs: 10_000 }, 2000);
+ *   const job = definePollTriggerJob({ db, logger, eventLimit: 50, timeoutMs: 10_000, maxAnswerBytes: 4_194_304 }, 2000);
  *   await queue.enqueue(job, { trigger_identity: 'ti_1' }, { uniqueKey: 'ti_1' });
  */
 export function definePollTriggerJob(

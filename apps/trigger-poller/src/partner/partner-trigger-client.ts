@@ -44,6 +44,8 @@ export interface TriggerCheck {
   /** How many of its newest events the partner should answer. */
   limit: number;
   timeoutMs: number;
+  /** Most bytes of the answer's body read; a longer answer is a {@link PartnerCallError} (nothing stored). */
+  maxAnswerBytes: number;
   /** The caller's signal (the job's): aborting it aborts the call and rethrows the abort reason. */
   signal: AbortSignal;
   /** Sent as `X-Request-ID`, so the partner's logs can be matched with ours. */
@@ -57,9 +59,9 @@ const MAX_UNIX_SECONDS = 8_640_000_000_000;
 const eventId = text().min(1).max(255);
 
 /**
- * A trigger event: `meta.id` and `meta.timestamp` (Unix seconds); the other keys are its ingredients. Every
- * string and key in it follows the platform string rule (`wellFormedJson`), since the event is stored in
- * `jsonb` as it came.
+ * A trigger event: `meta.id` and `meta.timestamp` (Unix seconds); the other keys are its ingredients. It
+ * follows the platform's JSON rule (`wellFormedJson`: every string and key well-formed without NUL, at most
+ * 64 levels of objects and arrays), since the event is stored in `jsonb` as it came.
  */
 const triggerEvent = wellFormedJson.pipe(
   z.looseObject({
@@ -96,25 +98,54 @@ function usableEventId(raw: unknown): string | undefined {
 }
 
 /**
+ * Reads a response body as UTF-8 text (like `response.text()`), up to `maxBytes`: a longer body (announced
+ * by `Content-Length` or found while reading) is cancelled and gives `undefined`, so a huge answer is never
+ * held in memory (a body past V8's largest string, about 512 MB, could not even be decoded).
+ */
+async function readBodyText(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/**
  * Asks a partner for a trigger's newest events (newest first, seen or not) and returns them parsed, the
  * event as received kept whole as `payload` (no key dropped, `__proto__` included). An event that cannot be
- * stored (no `meta.id`/`meta.timestamp`, a NUL or a lone surrogate in any string or key, a time past what a
- * `Date` holds) is refused on its own, with the reason, and the others are kept: one bad event must neither
- * fail the poll nor block the events after it on every retry.
+ * stored (no `meta.id`/`meta.timestamp`, a NUL or a lone surrogate in any string or key, objects and arrays
+ * nested more than 64 levels deep, a time past what a `Date` holds) is refused on its own, with the reason,
+ * and the others are kept: one bad event must neither fail the poll nor block the events after it on every
+ * retry.
  * Throws {@link PartnerCallError} when the partner is unreachable, slower than `timeoutMs`, answers a
- * non-2xx status (401/403: the service key was rejected) or a body that is not a trigger response.
+ * non-2xx status (401/403: the service key was rejected), a body over `maxAnswerBytes` or a body that is not
+ * a trigger response.
  *
  * @example
  *   const { events, refused } = await fetchTriggerEvents({ apiBaseUrl: 'https://weather.example.com', serviceKey, serviceSlug: 'weather',
  *     triggerSlug: 'rain_tomorrow', triggerIdentity: 'ti_1', triggerFields: { city: 'Berlin' }, userTimezone: 'UTC',
- *     limit: 50, timeoutMs: 10_000, signal, requestId: 'poll-42-1' });
+ *     limit: 50, timeoutMs: 10_000, maxAnswerBytes: 4_194_304, signal, requestId: 'poll-42-1' });
  */
 export async function fetchTriggerEvents(check: TriggerCheck): Promise<TriggerCheckResult> {
   const url = `${check.apiBaseUrl.replace(/\/+$/, '')}/ifttt/v1/triggers/${encodeURIComponent(check.triggerSlug)}`;
   const what = `partner ${check.serviceSlug} (trigger ${check.triggerSlug})`;
   const timeout = AbortSignal.timeout(check.timeoutMs);
   let status: number;
-  let bodyText: string;
+  let bodyText: string | undefined;
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -134,7 +165,7 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<TriggerCh
       redirect: 'error',
     });
     status = response.status;
-    bodyText = await response.text();
+    bodyText = await readBodyText(response, check.maxAnswerBytes);
   } catch (error) {
     if (check.signal.aborted) throw check.signal.reason;
     if (timeout.aborted) throw new PartnerCallError(`${what} did not answer within ${check.timeoutMs} ms`);
@@ -154,6 +185,12 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<TriggerCh
     );
   }
   if (status < 200 || status > 299) throw new PartnerCallError(`${what} answered HTTP ${status}`, status);
+  if (bodyText === undefined) {
+    throw new PartnerCallError(
+      `${what} answered HTTP ${status} with a body over ${check.maxAnswerBytes} bytes (PARTNER_MAX_ANSWER_BYTES)`,
+      status,
+    );
+  }
 
   let body: unknown;
   try {

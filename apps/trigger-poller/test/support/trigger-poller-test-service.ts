@@ -26,11 +26,14 @@ export interface TriggerPollerTestService {
   adminToken: string;
   /** The env both processes run with (run-job child processes too). */
   env: Record<string, string>;
-  /** `fetch` against the web process, with an optional bearer token, headers and JSON body. */
+  /**
+   * `fetch` against the web process, with an optional bearer token, headers and JSON body (or raw JSON text,
+   * for bodies `JSON.stringify` cannot write).
+   */
   request(
     method: string,
     path: string,
-    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+    options?: { token?: string; body?: unknown; rawJson?: string; headers?: Record<string, string> },
   ): Promise<TestResponse>;
   /** `PUT /admin/subscriptions/:id` for a partner; throws unless 200/201. */
   subscribe(
@@ -76,7 +79,7 @@ export async function startTriggerPollerTestService(
   const request: TriggerPollerTestService['request'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const body = options.rawJson ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${web.url}${path}`, {
       method,

@@ -1,1 +1,2 @@
 export * from './well-formed-text';
+export * from './well-formed-json';

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { problemFromZodError } from '../http/zod-problem';
-import {
-  findIllFormedText,
-  ILL_FORMED_KEY_REASON,
-  ILL_FORMED_TEXT_REASON,
-  isWellFormedText,
-  text,
-  wellFormedJson,
-  wellFormedText,
-} from './well-formed-text';
+import { ILL_FORMED_TEXT_REASON, isWellFormedText, text, wellFormedText } from './well-formed-text';
 
 // Built from code units, so the test source itself stays well-formed.
 const NUL = String.fromCharCode(0);
@@ -58,43 +50,5 @@ describe('text()', () => {
     expect(url.safeParse(`https://a.example/${NUL}`).success).toBe(false);
     expect(url.safeParse(`https://a.example/x${HIGH}`).success).toBe(false);
     expect(url.safeParse('https://a.example/😀').success).toBe(true);
-  });
-});
-
-describe('findIllFormedText / wellFormedJson', () => {
-  it('finds bad strings and bad keys at any depth, __proto__ and arrays included', () => {
-    const value: unknown = JSON.parse(
-      '{"ok":"😀","a":[1,"x\\ud800y",{"b":null}],"k\\u0000":true,"__proto__":{"deep":{"c":"\\udc00"}},"n":{"m":"a\\u0000"}}',
-    );
-    expect(findIllFormedText(value)).toEqual([
-      { path: [`k${NUL}`], reason: ILL_FORMED_KEY_REASON },
-      { path: ['a', 1], reason: ILL_FORMED_TEXT_REASON },
-      { path: ['__proto__', 'deep', 'c'], reason: ILL_FORMED_TEXT_REASON },
-      { path: ['n', 'm'], reason: ILL_FORMED_TEXT_REASON },
-    ]);
-    expect(findIllFormedText({ ok: ['😀', { nested: 'Köln' }], n: 1, b: false, z: null })).toEqual([]);
-    expect(findIllFormedText(`x${LOW}`)).toEqual([{ path: [], reason: ILL_FORMED_TEXT_REASON }]);
-  });
-
-  it('walks very deep values without overflowing the stack, and caps the findings', () => {
-    const deep = JSON.parse(`${'['.repeat(100_000)}"a\\u0000"${']'.repeat(100_000)}`) as unknown;
-    expect(findIllFormedText(deep)).toHaveLength(1);
-    expect(
-      findIllFormedText(
-        Array.from({ length: 500 }, () => NUL),
-        10,
-      ),
-    ).toHaveLength(10);
-  });
-
-  it('keeps the input as it is and pipes into a shape', () => {
-    const event = wellFormedJson.pipe(z.looseObject({ meta: z.looseObject({ id: text() }) }));
-    const good: unknown = JSON.parse('{"meta":{"id":"e1"},"title":"🌧"}');
-    expect(wellFormedJson.parse(good)).toBe(good);
-    expect(event.parse(good)).toEqual(good);
-    const bad = event.safeParse(JSON.parse('{"meta":{"id":"e1"},"x":{"title":"a\\u0000b"}}'));
-    expect(bad.error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
-      [['x', 'title'], ILL_FORMED_TEXT_REASON],
-    ]);
   });
 });

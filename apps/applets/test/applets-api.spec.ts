@@ -152,6 +152,12 @@ describe('applets CRUD', () => {
     const tooMany = await service.request('GET', '/v1/applets?limit=1000', { token: ada.token });
     expect(tooMany.status).toBe(400);
     expect((tooMany.body as { errors: { name: string }[] }).errors.map((e) => e.name)).toEqual(['limit']);
+    // Only plain decimal digits are a number (issue 7): Number() would read these as 16, 100, 0 and 5.
+    for (const loose of ['0x10', '1e2', '%20', '+5', '5.0', '5&limit=6']) {
+      const response = await service.request('GET', `/v1/applets?limit=${loose}`, { token: ada.token });
+      expect(response.status, loose).toBe(400);
+      expect((response.body as { errors: { name: string }[] }).errors.map((e) => e.name)).toEqual(['limit']);
+    }
     const forged = await service.request('GET', '/v1/applets?cursor=bm9wZQ', { token: ada.token });
     expect(forged.status).toBe(400);
     expect((forged.body as { errors: { name: string }[] }).errors.map((e) => e.name)).toEqual(['cursor']);

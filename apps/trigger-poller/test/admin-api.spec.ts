@@ -120,6 +120,11 @@ describe('subscriptions', () => {
       token: service.adminToken,
     });
     expect(tooMany.status).toBe(400);
+    const hex = await service.request('GET', '/admin/subscriptions/ti_1/events?limit=0x2', {
+      token: service.adminToken,
+    });
+    expect(hex.status).toBe(400);
+    expect((hex.body as { errors: { name: string }[] }).errors.map((e) => e.name)).toEqual(['limit']);
 
     const deleted = await service.request('DELETE', '/admin/subscriptions/ti_1', {
       token: service.adminToken,

@@ -1,4 +1,4 @@
-import { text, wellFormedText } from '@ittd/platform';
+import { decimalInteger, text, wellFormedText } from '@ittd/platform';
 import { z } from 'zod';
 import type { CreateAppletInput, UpdateAppletInput } from '../domain/applet';
 import { MAX_PAGE_SIZE } from '../domain/applets';
@@ -57,7 +57,7 @@ export const updateAppletBody = z
  *   const { limit, cursor } = parseRequest(listAppletsQuery, req.query);
  */
 export const listAppletsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  limit: decimalInteger({ min: 1, max: MAX_PAGE_SIZE }).optional(),
   cursor: text().min(1).max(200).optional(),
 });
 

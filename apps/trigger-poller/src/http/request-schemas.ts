@@ -1,4 +1,4 @@
-import { text, wellFormedText } from '@ittd/platform';
+import { decimalInteger, text, wellFormedText } from '@ittd/platform';
 import { z } from 'zod';
 import { slug, stepFields } from '@ittd/service-api';
 import type { SubscriptionInput } from '../data/subscription-repository';
@@ -46,7 +46,7 @@ export const putSubscriptionBody = z.strictObject({
  *   const { limit } = parseRequest(listEventsQuery, req.query);
  */
 export const listEventsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_EVENTS_PAGE).default(20),
+  limit: decimalInteger({ min: 1, max: MAX_EVENTS_PAGE }).default(20),
 });
 
 /**

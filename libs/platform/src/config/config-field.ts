@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decimalInteger } from '../validation/decimal-integer';
 
 /** What a config field says about itself beyond its zod type: shown by `describe-config`, used for redaction. */
 export interface ConfigFieldMeta {
@@ -39,29 +40,17 @@ export function secretField(description: string): z.ZodString {
 }
 
 /**
- * What an integer setting may be written as: plain decimal digits with an optional leading minus. No `+`,
- * no hex/binary/octal prefix, no exponent, fraction, separator or `Infinity`: `Number()` (and so
- * `z.coerce.number`) would read `0x50` as 80, `1e3` as 1000 and `''` as 0.
- */
-const DECIMAL_INTEGER = /^-?\d+$/;
-
-/**
- * An integer env var in `[min, max]`, parsed from plain decimal digits ({@link DECIMAL_INTEGER}); it must
- * also be a safe integer (at most 2^53 - 1 in size). Anything else is a config problem whose message names
- * the range, so the report reads `PORT: expected an integer 1-65535, got "0x50"`. Blank values never reach
- * it: `parseConfig` treats them as unset.
+ * An integer env var in `[min, max]`, parsed from plain decimal digits (the platform's one number rule,
+ * {@link decimalInteger}); it must also be a safe integer (at most 2^53 - 1 in size). Anything else is a config
+ * problem whose message names the range, so the report reads `PORT: expected an integer 1-65535, got "0x50"`.
+ * Blank values never reach it: `parseConfig` treats them as unset.
  *
  * @example
  * const schema = z.object({ WORKERS: intField({ min: 1, max: 64 }).default(4) });
  * // WORKERS=8 -> 8; WORKERS=0x8, 8.0, 1e1, +8 -> "expected an integer 1-64"
  */
-export function intField({ min, max }: { min: number; max: number }): z.ZodCodec<z.ZodString, z.ZodInt> {
-  const error = `expected an integer ${min}-${max}`;
-  return z.codec(
-    z.string().regex(DECIMAL_INTEGER, { error }),
-    z.int({ error }).min(min, { error }).max(max, { error }),
-    { decode: (text) => Number(text), encode: (value) => String(value) },
-  );
+export function intField(range: { min: number; max: number }): z.ZodCodec<z.ZodString, z.ZodInt> {
+  return decimalInteger(range);
 }
 
 /** The words a boolean env var may be, in any letter case (exactly what the README promises). */

@@ -1,2 +1,3 @@
 export * from './well-formed-text';
 export * from './well-formed-json';
+export * from './decimal-integer';

@@ -20,7 +20,13 @@ export const DECIMAL_INTEGER = /^-?\d+$/;
  * listQuery.parse({ limit: '50' }); // { limit: 50 }
  * listQuery.safeParse({ limit: '0x10' }).success; // false: "expected an integer 1-100"
  */
-export function decimalInteger({ min, max }: { min: number; max: number }): z.ZodCodec<z.ZodString, z.ZodInt> {
+export function decimalInteger({
+  min,
+  max,
+}: {
+  min: number;
+  max: number;
+}): z.ZodCodec<z.ZodString, z.ZodInt> {
   const error = `expected an integer ${min}-${max}`;
   return z.codec(
     z.string({ error }).regex(DECIMAL_INTEGER, { error }),

@@ -1,11 +1,14 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../config/config-groups';
 import type { HealthCheck } from '../health/health-types';
 import type { Component } from '../lifecycle/component';
 
 /** The settings {@link createRedis} reads; the output of {@link redisConfig} fits. */
 export interface RedisConfig {
   REDIS_URL: string;
+  /** ms a command waits for its answer (or, queued offline, for Redis to come back) before it fails. */
+  REDIS_COMMAND_TIMEOUT_MS?: number;
 }
 
 /** An ioredis client with what the lifecycle and health need. */
@@ -22,11 +25,58 @@ export function redisRetryDelay(attempt: number): number {
   return Math.min(100 * 2 ** Math.max(0, attempt - 1), 5000);
 }
 
+/** Logs a connection's errors (one line per change of message, not every failed reconnect) and its recovery. */
+function logConnectionErrors(redis: Redis, logger: Logger | undefined, connection: string): void {
+  let lastError = '';
+  redis.on('error', (error: Error) => {
+    if (error.message !== lastError) logger?.warn({ err: error, connection }, 'redis connection error');
+    lastError = error.message;
+  });
+  redis.on('ready', () => {
+    if (lastError) logger?.info({ connection }, 'redis reconnected');
+    lastError = '';
+  });
+}
+
 /**
- * An ioredis client from REDIS_URL that behaves well when Redis goes away: it reconnects forever with capped
- * exponential backoff; commands issued meanwhile wait in the offline queue but fail after 2 reconnect
- * attempts (`maxRetriesPerRequest`) instead of hanging a request; connection errors are logged, not thrown.
- * Pass `options` to override (BullMQ needs `maxRetriesPerRequest: null`).
+ * An ioredis client whose every `duplicate()` (worker subscribers, the job queue's extra connections, and
+ * their duplicates) has the same options and its own logged `'error'` listener.
+ */
+class PlatformRedis extends Redis {
+  private readonly logger: Logger | undefined;
+
+  /** `url` (REDIS_URL) is parsed by ioredis and `options` win over it. */
+  constructor(
+    url: string | undefined,
+    options: RedisOptions,
+    logger: Logger | undefined,
+    connection: string,
+  ) {
+    if (url === undefined) super(options);
+    else super(url, options);
+    this.logger = logger;
+    logConnectionErrors(this, logger, connection);
+  }
+
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    return new PlatformRedis(undefined, { ...this.options, ...override }, this.logger, 'duplicate');
+  }
+}
+
+/**
+ * An ioredis client from REDIS_URL for which a lost Redis is an error for the caller, never a hang or a
+ * crash, and which recovers by itself:
+ * - it reconnects forever with capped exponential backoff ({@link redisRetryDelay});
+ * - a command fails after REDIS_COMMAND_TIMEOUT_MS (default 5000) without an answer (`commandTimeout`),
+ *   and after 2 reconnect attempts in the offline queue (`maxRetriesPerRequest`);
+ * - a command sent before a connection broke is not sent again after the reconnect
+ *   (`autoResendUnfulfilledCommands: false`): it may have run, so re-sending could run it twice; its
+ *   caller gets the time-out instead;
+ * - every connection it makes, `duplicate()`s included, logs its errors (never an unhandled `'error'`).
+ *
+ * Every connection-level error is recognised by {@link isRedisConnectionError} (HTTP: a 503). Pass
+ * `options` to override (BullMQ needs `maxRetriesPerRequest: null`; a connection for blocking commands
+ * needs `commandTimeout` above the block time).
  *
  * @example
  * const { redis, component, healthCheck } = createRedis(config, { logger });
@@ -37,23 +87,20 @@ export function createRedis(
   config: RedisConfig,
   { logger, options }: { logger?: Logger; options?: RedisOptions } = {},
 ): RedisClient {
-  const redis = new Redis(config.REDIS_URL, {
-    retryStrategy: redisRetryDelay,
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
-    connectTimeout: 5000,
-    ...options,
-  });
-  let lastError = '';
-  redis.on('error', (error: Error) => {
-    // ioredis emits one error per failed reconnect; log changes, not every repeat.
-    if (error.message !== lastError) logger?.warn({ err: error }, 'redis connection error');
-    lastError = error.message;
-  });
-  redis.on('ready', () => {
-    if (lastError) logger?.info('redis reconnected');
-    lastError = '';
-  });
+  const redis: Redis = new PlatformRedis(
+    config.REDIS_URL,
+    {
+      retryStrategy: redisRetryDelay,
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+      connectTimeout: 5000,
+      commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+      autoResendUnfulfilledCommands: false,
+      ...options,
+    },
+    logger,
+    'main',
+  );
   return {
     redis,
     component: {

@@ -25,7 +25,8 @@ function sleep(ms: number): Promise<void> {
  * (register the DB pool and Redis first, the HTTP server last, so it stops first).
  *
  * Shutdown on SIGTERM/SIGINT: readiness fails at once; after `drainMs` the components stop in reverse
- * order; the process exits 0. A second signal, a failing stop, or `timeoutMs` passing exits 1.
+ * order; the process exits 0. A second signal, a failing stop, or `timeoutMs` passing exits 1. An
+ * uncaught exception or unhandled rejection is logged at fatal and stops the process with exit 1.
  *
  * @example
  * const lifecycle = new Lifecycle({ logger, health, drainMs: config.SHUTDOWN_DRAIN_MS });
@@ -41,6 +42,8 @@ export class Lifecycle {
   private stopping: Promise<void> | undefined;
   /** Set when a component failed to stop: the exit code then says so. */
   private failed = false;
+  /** Set once an unhandled error started the stop. */
+  private fatal = false;
   private readonly drainMs: number;
   private readonly timeoutMs: number;
   private readonly exit: (code: number) => void;
@@ -126,10 +129,41 @@ export class Lifecycle {
     });
   }
 
-  /** Routes SIGTERM and SIGINT to {@link handleSignal}. */
+  /**
+   * The last resort for an error nothing handled (an uncaught exception, an unhandled rejection, an
+   * `'error'` event without a listener): logs it at `fatal` with `origin`, stops the components without
+   * draining (the process state is unknown, so no new work) under the `timeoutMs` deadline, and exits 1.
+   * A second one while stopping is logged too; the exit stays 1.
+   */
+  handleFatalError(error: unknown, origin: string): void {
+    this.failed = true;
+    this.options.logger.fatal({ err: error, origin }, 'unhandled error; stopping the process');
+    if (this.fatal) return;
+    this.fatal = true;
+    const deadline = setTimeout(() => {
+      this.options.logger.error({ timeoutMs: this.timeoutMs }, 'shutdown deadline passed; forcing exit');
+      this.exit(1);
+    }, this.timeoutMs);
+    void this.stop({ drain: false }).then(() => {
+      clearTimeout(deadline);
+      this.exit(1);
+    });
+  }
+
+  /**
+   * Routes uncaught exceptions and unhandled rejections to {@link handleFatalError}, so such an error is
+   * logged and ends the process through the lifecycle with exit code 1, never silently.
+   */
+  installFatalErrorHandlers(): void {
+    process.on('uncaughtException', (error, origin) => this.handleFatalError(error, origin));
+    process.on('unhandledRejection', (reason) => this.handleFatalError(reason, 'unhandledRejection'));
+  }
+
+  /** Routes SIGTERM and SIGINT to {@link handleSignal}, and installs {@link installFatalErrorHandlers}. */
   installSignalHandlers(): void {
     const onSignal = (signal: NodeJS.Signals): void => this.handleSignal(signal);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    this.installFatalErrorHandlers();
   }
 }

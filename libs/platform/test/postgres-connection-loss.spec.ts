@@ -41,7 +41,9 @@ describe('a service whose Postgres connection is lost', { timeout: 120_000 }, ()
   const processes: SpawnedProcess[] = [];
 
   /** A fresh proxy to the test database and the fixture service on it (each test breaks its own). */
-  async function start(): Promise<{ proxy: TcpProxy; proc: SpawnedProcess; base: string }> {
+  async function start(
+    env: Record<string, string> = {},
+  ): Promise<{ proxy: TcpProxy; proc: SpawnedProcess; base: string }> {
     const admin = new URL(TEST_POSTGRES_ADMIN_URL);
     const proxy = await startTcpProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
     proxies.push(proxy);
@@ -53,6 +55,7 @@ describe('a service whose Postgres connection is lost', { timeout: 120_000 }, ()
       DATABASE_POOL_MAX: '2',
       // The request stuck behind the blackhole should answer within the test.
       DATABASE_QUERY_TIMEOUT_MS: '3000',
+      ...env,
     });
     processes.push(proc);
     return { proxy, proc, base };
@@ -107,5 +110,14 @@ describe('a service whose Postgres connection is lost', { timeout: 120_000 }, ()
     expect(await readyWithin(base, 8000)).toBeDefined();
     expect(await get(`${base}/db/one`)).toMatchObject({ status: 200, body: { one: 1 } });
     expect(proc.child.exitCode).toBeNull();
+  });
+
+  it('(c) stops on SIGTERM with exit 0 while Postgres is blackholed, well before the deadline', async () => {
+    const { proxy, proc, base } = await start({ SHUTDOWN_TIMEOUT_MS: '20000' });
+    expect(await readyWithin(base, 5000)).toBeDefined();
+    expect(proxy.connections()).toBeGreaterThan(0);
+    proxy.blackhole();
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited(15_000)).toBe(0);
   });
 });

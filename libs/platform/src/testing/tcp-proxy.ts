@@ -15,8 +15,10 @@ export interface TcpProxy {
   cut(): void;
   /**
    * Partitions the network without closing anything: from now on every byte in either direction, on open
-   * and on new connections, is read and thrown away, as when a NAT or firewall loses the flow. The peers
-   * keep their sockets and wait for answers that never come; what was sent meanwhile is lost for good.
+   * and on new connections, is read and thrown away, and so is a peer's FIN, as when a NAT or firewall
+   * loses the flow. The peers keep their sockets and wait for answers that never come; what was sent
+   * meanwhile is lost for good (so after {@link heal} a protocol stream may be out of step: {@link cut}
+   * first to model a partition that ends with resets).
    */
   blackhole(): void;
   /** Ends the blackhole: bytes flow again (what was dropped stays dropped). */
@@ -44,13 +46,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const pairs = new Set<{ client: Socket; upstream: Socket }>();
   let dropping = false;
 
-  const server = createServer((client) => {
-    const upstream = connect({ host: target.host, port: target.port });
+  // Half-open allowed, so a peer's FIN is forwarded like its bytes (and dropped like them in a blackhole).
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true });
     const pair = { client, upstream };
     pairs.add(pair);
     const forward = (from: Socket, to: Socket): void => {
       from.on('data', (chunk: Buffer) => {
         if (!dropping && !to.destroyed) to.write(chunk);
+      });
+      from.on('end', () => {
+        if (!dropping) to.end();
       });
     };
     forward(client, upstream);

@@ -16,10 +16,6 @@ export interface LifecycleOptions {
   exit?: (code: number) => void;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * The one place that owns start and stop. Components start in registration order and stop in reverse
  * (register the DB pool and Redis first, the HTTP server last, so it stops first).
@@ -44,6 +40,8 @@ export class Lifecycle {
   private failed = false;
   /** Set once an unhandled error started the stop. */
   private fatal = false;
+  /** Ends a running drain early (an unhandled error does not wait for it). */
+  private endDrain: (() => void) | undefined;
   private readonly drainMs: number;
   private readonly timeoutMs: number;
   private readonly exit: (code: number) => void;
@@ -85,9 +83,15 @@ export class Lifecycle {
   stop({ drain = true }: { drain?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
       this.options.health?.markShuttingDown();
-      if (drain && this.drainMs > 0) {
+      if (drain && this.drainMs > 0 && !this.fatal) {
         this.options.logger.info({ drainMs: this.drainMs }, 'readiness failing; draining before stop');
-        await sleep(this.drainMs);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.drainMs);
+          this.endDrain = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
       await this.stopComponents();
     })();
@@ -132,7 +136,8 @@ export class Lifecycle {
   /**
    * The last resort for an error nothing handled (an uncaught exception, an unhandled rejection, an
    * `'error'` event without a listener): logs it at `fatal` with `origin`, stops the components without
-   * draining (the process state is unknown, so no new work) under the `timeoutMs` deadline, and exits 1.
+   * draining (the process state is unknown, so no new work; a drain under way ends at once) under the
+   * `timeoutMs` deadline, and exits 1.
    * A second one while stopping is logged too; the exit stays 1.
    */
   handleFatalError(error: unknown, origin: string): void {
@@ -140,6 +145,7 @@ export class Lifecycle {
     this.options.logger.fatal({ err: error, origin }, 'unhandled error; stopping the process');
     if (this.fatal) return;
     this.fatal = true;
+    this.endDrain?.();
     const deadline = setTimeout(() => {
       this.options.logger.error({ timeoutMs: this.timeoutMs }, 'shutdown deadline passed; forcing exit');
       this.exit(1);

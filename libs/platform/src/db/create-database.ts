@@ -7,8 +7,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { HealthCheck } from '../health/health-types';
-import { DEFAULT_CHECK_TIMEOUT_MS } from '../health/health-types';
+import { DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from '../health/health-types';
 import type { Component } from '../lifecycle/component';
 import {
   DEFAULT_DATABASE_CONNECT_TIMEOUT_MS,
@@ -21,7 +20,10 @@ import { isQueryTimeout } from './postgres-errors';
 /** Idle time before the first TCP keepalive probe on a Postgres socket, ms. */
 export const DATABASE_KEEPALIVE_DELAY_MS = 10_000;
 
-/** The settings {@link createDatabase} reads; the output of {@link databaseConfig} fits. All times in ms; 0 turns a time-out off. */
+/**
+ * The settings {@link createDatabase} reads; the output of {@link databaseConfig} fits. Times in ms; 0 turns
+ * a time-out off; an absent setting takes its `DEFAULT_DATABASE_*` value.
+ */
 export interface DatabaseConfig {
   DATABASE_URL: string;
   DATABASE_POOL_MAX?: number;

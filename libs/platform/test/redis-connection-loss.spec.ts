@@ -80,6 +80,30 @@ describe('a Redis connection that is lost', { timeout: 120_000 }, () => {
     expect(proc.child.exitCode).toBeNull();
   });
 
+  it('replaces a connection that stops answering: readiness and reads recover within seconds after the blackhole ends', async () => {
+    const { proxy, url } = await proxyToRedis();
+    const key = `${prefix}kept`;
+    await direct.set(key, 'kept');
+    const { proc, base } = await startDatastoreFixture({
+      DATABASE_URL: database.url,
+      REDIS_URL: url,
+      FIXTURE_REDIS_KEY: key,
+      REDIS_COMMAND_TIMEOUT_MS: '1000',
+    });
+    processes.push(proc);
+    expect(await readyWithin(base, 5000)).toBeDefined();
+
+    // Bytes sent meanwhile are lost and no reset comes: the connection looks up but is out of step.
+    proxy.blackhole();
+    expect((await get(`${base}/redis`)).status).toBe(503);
+    for (let poll = 0; poll < 3; poll++) expect((await get(`${base}/health/ready`)).status).toBe(503);
+    proxy.heal();
+
+    expect(await readyWithin(base, 10_000)).toBeDefined();
+    expect(await get(`${base}/redis`)).toMatchObject({ status: 200, body: { value: 'kept' } });
+    expect(proc.stdout()).toContain('redis did not answer on a ready connection; reconnecting');
+  });
+
   it('does not send a command again after a reconnect: it fails with a time-out and never runs', async () => {
     const { proxy, url } = await proxyToRedis();
     const client = createRedis({ REDIS_URL: url, REDIS_COMMAND_TIMEOUT_MS: 500 });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../config/config-groups';
 import type { HealthCheck } from '../health/health-types';
 import type { Component } from '../lifecycle/component';
+import { isRedisConnectionError } from './redis-errors';
 
 /** The settings {@link createRedis} reads; the output of {@link redisConfig} fits. */
 export interface RedisConfig {
@@ -16,9 +17,15 @@ export interface RedisClient {
   redis: Redis;
   /** `QUIT`s and resolves once the connection ended (a hard disconnect after 2 s). */
   component: Component;
-  /** Readiness: `PING` answers within the check's time-out. */
+  /**
+   * Readiness: `PING` answers within the check's time-out; a ping still unanswered after the command
+   * time-out replaces the connection.
+   */
   healthCheck: HealthCheck;
 }
+
+/** Idle time before the first TCP keepalive probe on a Redis socket, ms. */
+export const REDIS_KEEPALIVE_DELAY_MS = 10_000;
 
 /** Reconnect delay after the n-th failed attempt: 100 ms doubling, capped at 5 s; never gives up. */
 export function redisRetryDelay(attempt: number): number {
@@ -72,7 +79,9 @@ class PlatformRedis extends Redis {
  * - a command sent before a connection broke is not sent again after the reconnect
  *   (`autoResendUnfulfilledCommands: false`): it may have run, so re-sending could run it twice; its
  *   caller gets the time-out instead;
- * - every connection it makes, `duplicate()`s included, logs its errors (never an unhandled `'error'`).
+ * - every connection it makes, `duplicate()`s included, logs its errors (never an unhandled `'error'`);
+ * - TCP keepalive on its sockets (first probe after 10 s idle), and a readiness `PING` that gets no answer
+ *   within the command time-out replaces the connection, so a silently dead one does not linger.
  *
  * Every connection-level error is recognised by {@link isRedisConnectionError} (HTTP: a 503). Pass
  * `options` to override (BullMQ needs `maxRetriesPerRequest: null`; a connection for blocking commands
@@ -94,6 +103,7 @@ export function createRedis(
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
       connectTimeout: 5000,
+      keepAlive: REDIS_KEEPALIVE_DELAY_MS,
       commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
       autoResendUnfulfilledCommands: false,
       ...options,
@@ -131,7 +141,16 @@ export function createRedis(
       async run() {
         // Not through the offline queue: a disconnected client fails readiness at once.
         if (redis.status !== 'ready') throw new Error(`redis connection is ${redis.status}`);
-        await redis.ping();
+        await redis.ping().catch((error: unknown) => {
+          // No answer within the command time-out on a connection that looks up: the peer or the path
+          // is gone without a reset (or the stream lost bytes). Replace the connection instead of
+          // waiting minutes for TCP to notice.
+          if (isRedisConnectionError(error) && redis.status === 'ready') {
+            logger?.warn({ err: error }, 'redis did not answer on a ready connection; reconnecting');
+            redis.disconnect(true);
+          }
+          throw error;
+        });
       },
     },
   };

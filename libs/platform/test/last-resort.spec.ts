@@ -6,7 +6,7 @@ import {
   type SpawnedProcess,
   type TestDatabase,
 } from '../src/testing';
-import { CHILD_START_MS, get, startDatastoreFixture } from './connection-support';
+import { CHILD_START_MS, DATASTORE_FIXTURE_MAIN, get, startDatastoreFixture } from './connection-support';
 import { closedPort, FIXTURE_MAIN } from './support';
 
 /** The parsed JSON log lines of a process' stdout. */
@@ -71,4 +71,21 @@ describe('the last resort of a service process', { timeout: 120_000 }, () => {
       expect(proc.stdout()).not.toContain('hunter2');
     },
   );
+
+  it('worker with Redis unreachable prints one line saying what, where and why, and exits 1', async () => {
+    const redisPort = await closedPort();
+    const proc = spawnTsx(DATASTORE_FIXTURE_MAIN, ['worker'], {
+      DATABASE_URL: database.url,
+      REDIS_URL: `redis://:hunter2@127.0.0.1:${redisPort}`,
+      PORT: String(await closedPort()),
+    });
+    processes.push(proc);
+    expect(await proc.exited(CHILD_START_MS)).toBe(1);
+    expect(proc.stderr()).toMatch(
+      new RegExp(
+        `^datastore-fixture: cannot start: Redis at 127\\.0\\.0\\.1:${redisPort} is unreachable \\(.+\\); check REDIS_URL\\n$`,
+      ),
+    );
+    expect(proc.stderr() + proc.stdout()).not.toContain('hunter2');
+  });
 });

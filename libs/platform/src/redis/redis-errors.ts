@@ -35,3 +35,28 @@ export function isRedisConnectionError(error: unknown): boolean {
   if (error.name === 'MaxRetriesPerRequestError') return true;
   return CONNECTION_MESSAGES.some((message) => error.message.startsWith(message));
 }
+
+/**
+ * One line saying where Redis is and why it cannot be used, for operators: host and port from the URL
+ * (never the user or password) and the client's reason.
+ *
+ * @example
+ * describeRedisFailure('redis://:secret@cache:6379', error);
+ * // 'Redis at cache:6379 is unreachable (connect ECONNREFUSED 10.0.0.7:6379)'
+ */
+export function describeRedisFailure(redisUrl: string, error: unknown): string {
+  let where = '(REDIS_URL is not a valid URL)';
+  try {
+    const url = new URL(redisUrl);
+    where = `${url.hostname || 'localhost'}:${url.port || '6379'}`;
+  } catch {
+    // keep the placeholder: the URL itself may hold a password
+  }
+  const reason =
+    error instanceof Error && error.name === 'MaxRetriesPerRequestError'
+      ? 'no connection within the reconnect attempts of a command'
+      : error instanceof Error
+        ? error.message || error.name
+        : String(error);
+  return `Redis at ${where} is unreachable (${reason.replaceAll(redisUrl, '[REDIS_URL]')})`;
+}

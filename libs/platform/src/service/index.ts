@@ -3,3 +3,4 @@ export * from './service-context';
 export * from './start-service';
 export * from './run-service';
 export * from './migrate-service';
+export * from './dependency-unavailable';

@@ -1,20 +1,8 @@
 import type { ConfigSchema } from '../config/describe-config';
 import { createDatabase, type DatabaseConfig } from '../db/create-database';
 import { runMigrations } from '../db/migrator';
-import { describePostgresFailure, isPostgresConnectFailure } from '../db/postgres-errors';
+import { dependencyUnavailable } from './dependency-unavailable';
 import type { ServiceContext, ServiceDefinition } from './service-definition';
-
-/**
- * A dependency the service cannot do without is unavailable: its message is one line for operators
- * (what failed, where, why, what to check; never a secret), printed by `runService` instead of a stack
- * trace, and the process exits 1.
- *
- * @example
- * throw new DependencyUnavailableError('applets: cannot run migrations: Postgres at db:5432/applets is unreachable (connect ECONNREFUSED 10.0.0.5:5432); check DATABASE_URL');
- */
-export class DependencyUnavailableError extends Error {
-  override readonly name = 'DependencyUnavailableError';
-}
 
 /**
  * Applies a service's pending migrations ({@link runMigrations}) on a connection of their own, without the
@@ -49,11 +37,13 @@ export async function migrateService<S extends ConfigSchema, DB>(
       logger: ctx.logger,
     });
   } catch (error) {
-    if (!isPostgresConnectFailure(error)) throw error;
-    const reason = describePostgresFailure(settings.DATABASE_URL, error);
-    throw new DependencyUnavailableError(
-      `${definition.name}: cannot run migrations: ${reason}; check DATABASE_URL`,
-      { cause: error },
+    throw (
+      dependencyUnavailable(
+        definition.name,
+        'cannot run migrations',
+        { DATABASE_URL: settings.DATABASE_URL },
+        error,
+      ) ?? error
     );
   } finally {
     await database.component.stop();

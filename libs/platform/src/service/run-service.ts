@@ -2,8 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { describeConfig, type ConfigSchema } from '../config/describe-config';
 import { ConfigError, exitOnConfigError } from '../config/load-config';
 import { ensureDatabase } from '../db/ensure-database';
-import { describePostgresFailure, isPostgresConnectFailure } from '../db/postgres-errors';
-import { DependencyUnavailableError, migrateService } from './migrate-service';
+import { dependencyUnavailable, DependencyUnavailableError } from './dependency-unavailable';
+import { migrateService } from './migrate-service';
 import { listSchedules, schedulesAsJobs } from '../schedule/schedule-definition';
 import { createServiceContext } from './service-context';
 import type { ServiceContext, ServiceDefinition } from './service-definition';
@@ -33,11 +33,9 @@ async function createDatabaseIfMissing(service: string, databaseUrl: string): Pr
   try {
     return await ensureDatabase(databaseUrl);
   } catch (error) {
-    if (!isPostgresConnectFailure(error)) throw error;
-    const reason = describePostgresFailure(databaseUrl, error);
-    throw new DependencyUnavailableError(
-      `${service}: cannot create the database: ${reason}; check DATABASE_URL`,
-      { cause: error },
+    throw (
+      dependencyUnavailable(service, 'cannot create the database', { DATABASE_URL: databaseUrl }, error) ??
+      error
     );
   }
 }
@@ -78,7 +76,7 @@ async function serve<S extends ConfigSchema, DB>(
     const service = await startService(definition, { env, mode });
     service.ctx.lifecycle.installSignalHandlers();
   } catch (error) {
-    fail(error);
+    fail(dependencyUnavailable(definition.name, 'cannot start', env ?? {}, error) ?? error);
   }
 }
 

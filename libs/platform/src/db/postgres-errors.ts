@@ -4,7 +4,7 @@
  * the request's fault. The one place that knows the SQLSTATEs and driver messages.
  */
 
-/** Socket errors (Node `code`s) that mean the network path to a server failed. */
+/** Socket errors (Node `code`s) that mean the network path to a server failed; Redis errors use them too. */
 export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ECONNREFUSED',

@@ -11,6 +11,17 @@ export const DEFAULT_SHUTDOWN_DRAIN_MS = 3000;
 /** The hard deadline for a graceful stop, counted from the signal; past it the process exits 1. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
 
+/** Default of DATABASE_CONNECT_TIMEOUT_MS: opening a Postgres connection (or waiting for a free one) fails after this. */
+export const DEFAULT_DATABASE_CONNECT_TIMEOUT_MS = 5000;
+/** Default of DATABASE_STATEMENT_TIMEOUT_MS: Postgres cancels a statement running longer (SQLSTATE 57014). */
+export const DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS = 15_000;
+/** Default of DATABASE_QUERY_TIMEOUT_MS: the client stops waiting for an answer and drops the connection. */
+export const DEFAULT_DATABASE_QUERY_TIMEOUT_MS = 20_000;
+/** Default of DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: Postgres ends a session idle inside a transaction. */
+export const DEFAULT_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+/** Default of REDIS_COMMAND_TIMEOUT_MS: a Redis command without an answer (or still queued offline) fails. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
+
 /**
  * HTTP server settings. Spread into a service's schema.
  *
@@ -44,6 +55,28 @@ export const databaseConfig = {
   DATABASE_POOL_MAX: configField(intField({ min: 1, max: 100 }).default(10), {
     description: 'most Postgres connections this process opens',
   }),
+  DATABASE_CONNECT_TIMEOUT_MS: configField(
+    intField({ min: 100, max: 600_000 }).default(DEFAULT_DATABASE_CONNECT_TIMEOUT_MS),
+    { description: 'ms to open a Postgres connection or wait for a free one before the query fails' },
+  ),
+  DATABASE_STATEMENT_TIMEOUT_MS: configField(
+    intField({ min: 0, max: 3_600_000 }).default(DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS),
+    {
+      description:
+        'ms a statement may run before Postgres cancels it (statement_timeout; 0 = none; not for migrations)',
+    },
+  ),
+  DATABASE_QUERY_TIMEOUT_MS: configField(
+    intField({ min: 0, max: 3_600_000 }).default(DEFAULT_DATABASE_QUERY_TIMEOUT_MS),
+    {
+      description:
+        'ms to wait for the answer to a query before failing it and dropping the connection (0 = none; keep it above DATABASE_STATEMENT_TIMEOUT_MS)',
+    },
+  ),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: configField(
+    intField({ min: 0, max: 3_600_000 }).default(DEFAULT_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS),
+    { description: 'ms a session may sit idle inside a transaction before Postgres ends it (0 = none)' },
+  ),
   MIGRATE_ON_START: configField(boolField().default(true), {
     description: '`serve` runs pending migrations before listening',
   }),
@@ -60,6 +93,12 @@ export const redisConfig = {
     description: 'Redis connection URL',
     secret: true,
   }),
+  REDIS_COMMAND_TIMEOUT_MS: configField(
+    intField({ min: 100, max: 600_000 }).default(DEFAULT_REDIS_COMMAND_TIMEOUT_MS),
+    {
+      description: 'ms to wait for the answer to a Redis command (or for Redis to come back) before it fails',
+    },
+  ),
 };
 
 /** The pino log levels accepted by LOG_LEVEL. */

@@ -32,6 +32,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const maintenance = new URL(databaseUrl);
   maintenance.pathname = '/postgres';
   const client = new pg.Client({ connectionString: maintenance.toString(), connectionTimeoutMillis: 5000 });
+  // A connection lost mid-way fails the pending query; without a listener its 'error' event would crash.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     // Concurrent CREATE DATABASE of one name fails on a unique index, so callers take turns on a session

@@ -1,3 +1,4 @@
 export * from './create-database';
 export * from './migrator';
 export * from './ensure-database';
+export * from './postgres-errors';

@@ -1,5 +1,6 @@
 export * from './http-problem';
 export * from './zod-problem';
+export * from './driver-error-problem';
 export * from './http-metrics';
 export * from './request-context-middleware';
 export * from './problem-middleware';

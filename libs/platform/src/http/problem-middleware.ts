@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
+import { problemFromDriverError } from './driver-error-problem';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './http-problem';
 import { problemFromZodError } from './zod-problem';
 import './request-types';
@@ -27,7 +28,10 @@ function toProblem(error: unknown): HttpProblem {
       return new HttpProblem(status, { detail: expose ? error.message : undefined, cause: error });
     }
   }
-  return new HttpProblem(500, { detail: 'An unexpected error occurred.', cause: error });
+  return (
+    problemFromDriverError(error) ??
+    new HttpProblem(500, { detail: 'An unexpected error occurred.', cause: error })
+  );
 }
 
 /**

@@ -16,16 +16,13 @@ export interface LifecycleOptions {
   exit?: (code: number) => void;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * The one place that owns start and stop. Components start in registration order and stop in reverse
  * (register the DB pool and Redis first, the HTTP server last, so it stops first).
  *
  * Shutdown on SIGTERM/SIGINT: readiness fails at once; after `drainMs` the components stop in reverse
- * order; the process exits 0. A second signal, a failing stop, or `timeoutMs` passing exits 1.
+ * order; the process exits 0. A second signal, a failing stop, or `timeoutMs` passing exits 1. An
+ * uncaught exception or unhandled rejection is logged at fatal and stops the process with exit 1.
  *
  * @example
  * const lifecycle = new Lifecycle({ logger, health, drainMs: config.SHUTDOWN_DRAIN_MS });
@@ -41,6 +38,10 @@ export class Lifecycle {
   private stopping: Promise<void> | undefined;
   /** Set when a component failed to stop: the exit code then says so. */
   private failed = false;
+  /** Set once an unhandled error started the stop. */
+  private fatal = false;
+  /** Ends a running drain early (an unhandled error does not wait for it). */
+  private endDrain: (() => void) | undefined;
   private readonly drainMs: number;
   private readonly timeoutMs: number;
   private readonly exit: (code: number) => void;
@@ -82,9 +83,15 @@ export class Lifecycle {
   stop({ drain = true }: { drain?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
       this.options.health?.markShuttingDown();
-      if (drain && this.drainMs > 0) {
+      if (drain && this.drainMs > 0 && !this.fatal) {
         this.options.logger.info({ drainMs: this.drainMs }, 'readiness failing; draining before stop');
-        await sleep(this.drainMs);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.drainMs);
+          this.endDrain = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
       await this.stopComponents();
     })();
@@ -126,10 +133,43 @@ export class Lifecycle {
     });
   }
 
-  /** Routes SIGTERM and SIGINT to {@link handleSignal}. */
+  /**
+   * The last resort for an error nothing handled (an uncaught exception, an unhandled rejection, an
+   * `'error'` event without a listener): logs it at `fatal` with `origin`, stops the components without
+   * draining (the process state is unknown, so no new work; a drain under way ends at once) under the
+   * `timeoutMs` deadline, and exits 1.
+   * A second one while stopping is logged too; the exit stays 1.
+   */
+  handleFatalError(error: unknown, origin: string): void {
+    this.failed = true;
+    this.options.logger.fatal({ err: error, origin }, 'unhandled error; stopping the process');
+    if (this.fatal) return;
+    this.fatal = true;
+    this.endDrain?.();
+    const deadline = setTimeout(() => {
+      this.options.logger.error({ timeoutMs: this.timeoutMs }, 'shutdown deadline passed; forcing exit');
+      this.exit(1);
+    }, this.timeoutMs);
+    void this.stop({ drain: false }).then(() => {
+      clearTimeout(deadline);
+      this.exit(1);
+    });
+  }
+
+  /**
+   * Routes uncaught exceptions and unhandled rejections to {@link handleFatalError}, so such an error is
+   * logged and ends the process through the lifecycle with exit code 1, never silently.
+   */
+  installFatalErrorHandlers(): void {
+    process.on('uncaughtException', (error, origin) => this.handleFatalError(error, origin));
+    process.on('unhandledRejection', (reason) => this.handleFatalError(reason, 'unhandledRejection'));
+  }
+
+  /** Routes SIGTERM and SIGINT to {@link handleSignal}, and installs {@link installFatalErrorHandlers}. */
   installSignalHandlers(): void {
     const onSignal = (signal: NodeJS.Signals): void => this.handleSignal(signal);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    this.installFatalErrorHandlers();
   }
 }

@@ -2,7 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { describeConfig, type ConfigSchema } from '../config/describe-config';
 import { ConfigError, exitOnConfigError } from '../config/load-config';
 import { ensureDatabase } from '../db/ensure-database';
-import { runMigrations } from '../db/migrator';
+import { dependencyUnavailable, DependencyUnavailableError } from './dependency-unavailable';
+import { migrateService } from './migrate-service';
 import { listSchedules, schedulesAsJobs } from '../schedule/schedule-definition';
 import { createServiceContext } from './service-context';
 import type { ServiceContext, ServiceDefinition } from './service-definition';
@@ -19,8 +20,24 @@ export interface RunServiceOptions {
 
 function fail(error: unknown): never {
   if (error instanceof ConfigError) exitOnConfigError(error);
+  if (error instanceof DependencyUnavailableError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
+}
+
+/** {@link ensureDatabase}, with Postgres being unreachable told in one line. */
+async function createDatabaseIfMissing(service: string, databaseUrl: string): Promise<boolean> {
+  try {
+    return await ensureDatabase(databaseUrl);
+  } catch (error) {
+    throw (
+      dependencyUnavailable(service, 'cannot create the database', { DATABASE_URL: databaseUrl }, error) ??
+      error
+    );
+  }
 }
 
 /** Runs `task` with a context whose components are started, stops them, and exits 0 (1 if `task` threw). */
@@ -32,6 +49,7 @@ async function runOnce<S extends ConfigSchema, DB>(
   let ctx: ServiceContext<S, DB>;
   try {
     ctx = createServiceContext(definition, { env });
+    ctx.lifecycle.installFatalErrorHandlers();
     await ctx.lifecycle.start();
   } catch (error) {
     fail(error);
@@ -40,7 +58,8 @@ async function runOnce<S extends ConfigSchema, DB>(
   try {
     await task(ctx);
   } catch (error) {
-    ctx.logger.error({ err: error }, 'command failed');
+    if (error instanceof DependencyUnavailableError) process.stderr.write(`${error.message}\n`);
+    else ctx.logger.error({ err: error }, 'command failed');
     code = 1;
   }
   await ctx.lifecycle.stop({ drain: false });
@@ -57,7 +76,7 @@ async function serve<S extends ConfigSchema, DB>(
     const service = await startService(definition, { env, mode });
     service.ctx.lifecycle.installSignalHandlers();
   } catch (error) {
-    fail(error);
+    fail(dependencyUnavailable(definition.name, 'cannot start', env ?? {}, error) ?? error);
   }
 }
 
@@ -98,14 +117,10 @@ export function runService<S extends ConfigSchema, DB = unknown>(
     )
     .action((opts: { createDatabase?: boolean }) =>
       runOnce(definition, env, async (ctx) => {
-        if (opts.createDatabase && (await ensureDatabase(env.DATABASE_URL ?? ''))) {
+        if (opts.createDatabase && (await createDatabaseIfMissing(definition.name, env.DATABASE_URL ?? ''))) {
           ctx.logger.info('created the database of DATABASE_URL');
         }
-        await runMigrations(ctx.db, {
-          service: definition.name,
-          migrations: definition.migrations ?? {},
-          logger: ctx.logger,
-        });
+        await migrateService(definition, ctx);
       }),
     );
   program

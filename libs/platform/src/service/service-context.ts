@@ -1,12 +1,12 @@
 import type { DestinationStream } from 'pino';
 import { parseConfig, type Env } from '../config/load-config';
 import { secretKeys, type ConfigSchema } from '../config/describe-config';
-import { createDatabase, type Database } from '../db/create-database';
+import { createDatabase, type Database, type DatabaseConfig } from '../db/create-database';
 import { HealthRegistry } from '../health/health-registry';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { createLogger } from '../logging/create-logger';
 import { createMetricsRegistry } from '../metrics/create-metrics';
-import { createRedis, type RedisClient } from '../redis/create-redis';
+import { createRedis, type RedisClient, type RedisConfig } from '../redis/create-redis';
 import type { ServiceContext, ServiceDefinition } from './service-definition';
 
 /** Options of {@link createServiceContext}. */
@@ -53,19 +53,14 @@ export function createServiceContext<S extends ConfigSchema, DB>(
 
   let database: Database<DB> | undefined;
   if (typeof settings.DATABASE_URL === 'string') {
-    database = createDatabase<DB>(
-      {
-        DATABASE_URL: settings.DATABASE_URL,
-        DATABASE_POOL_MAX: settings.DATABASE_POOL_MAX as number | undefined,
-      },
-      logger,
-    );
+    // The parsed config holds every DATABASE_* setting createDatabase reads (databaseConfig).
+    database = createDatabase<DB>(settings as unknown as DatabaseConfig, logger);
     lifecycle.register(database.component);
     health.add(database.healthCheck);
   }
   let redisClient: RedisClient | undefined;
   if (typeof settings.REDIS_URL === 'string') {
-    redisClient = createRedis({ REDIS_URL: settings.REDIS_URL }, { logger });
+    redisClient = createRedis(settings as unknown as RedisConfig, { logger });
     lifecycle.register(redisClient.component);
     health.add(redisClient.healthCheck);
   }

@@ -2,7 +2,7 @@ import type { ConfigSchema } from '../config/describe-config';
 import { redactConfig } from '../config/load-config';
 import { createHttpService } from '../http/create-http-service';
 import { httpServerComponent } from '../http/http-server';
-import { runMigrations } from '../db/migrator';
+import { migrateService } from './migrate-service';
 import { createServiceContext, type ServiceContextOptions } from './service-context';
 import type { ServiceContext, ServiceDefinition, WebApp, WebAppParts } from './service-definition';
 
@@ -56,11 +56,7 @@ export async function startService<S extends ConfigSchema, DB>(
   ctx.logger.info({ mode, config: redactConfig(definition.config, ctx.config) }, 'service starting');
   try {
     if (mode === 'serve' && definition.migrations && ctx.hasDatabase && migrateOnStart(ctx.config)) {
-      await runMigrations(ctx.db, {
-        service: definition.name,
-        migrations: definition.migrations,
-        logger: ctx.logger,
-      });
+      await migrateService(definition, ctx);
     }
     const config = ctx.config as { PORT?: number; BODY_LIMIT?: string };
     let web: WebAppParts;

@@ -3,3 +3,4 @@ export * from './test-database';
 export * from './test-redis';
 export * from './spawn-service';
 export * from './migration-round-trip';
+export * from './tcp-proxy';

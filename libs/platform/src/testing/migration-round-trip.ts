@@ -33,9 +33,11 @@ export async function migrationRoundTrip(
   migrations: Migrations,
   databaseUrl: string,
 ): Promise<MigrationRoundTrip> {
-  const db = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 2 }) }),
-  });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // A lost connection fails the running query; without listeners its 'error' event would crash the test run.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {
     const migrator = new Migrator({ db, provider: new StaticMigrationProvider(migrations) });
     const step = async (run: Promise<{ error?: unknown; results?: { migrationName: string }[] }>) => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { generateFiles, names, type Tree } from '@nx/devkit';
 import { readServices } from '../../compose/read-services';
+import ciGenerator from '../ci/generator';
 import composeGenerator from '../compose/generator';
 
 /** Options of `nx g @ittd/nx-plugin:service`. */
@@ -53,4 +54,5 @@ export default async function serviceGenerator(tree: Tree, options: ServiceGener
     tmpl: '',
   });
   await composeGenerator(tree);
+  await ciGenerator(tree);
 }

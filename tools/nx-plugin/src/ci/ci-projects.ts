@@ -27,7 +27,7 @@ function deployOrder(environments: Iterable<string>): string[] {
   return [...new Set(environments)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-/** The workspace projects `project` reaches through the graph's dependencies, itself excluded, sorted. */
+/** The projects reached from `roots` through the graph's dependencies (roots in, `self` out), sorted. */
 function closure(
   graph: Pick<ProjectGraph, 'nodes' | 'dependencies'>,
   roots: string[],
@@ -81,7 +81,8 @@ export function ciProjectsFromGraph(graph: Pick<ProjectGraph, 'nodes' | 'depende
  * the Tree deleted is dropped.
  *
  * @example
- * withPendingServices(tree, graph).services.map((s) => s.name); // [..., 'billing'] during `nx g service billing`
+ * // during `nx g @ittd/nx-plugin:service billing`:
+ * withPendingServices(tree, graph).services.map((s) => s.name); // ['applets', 'billing', ...]
  */
 export function withPendingServices(
   tree: Tree,

@@ -92,7 +92,7 @@ function affectedJob(projects: string[], workflowPath: string): Record<string, u
         id: 'gate',
         name: `Is ${projects.join(', ')} affected?`,
         env: {
-          // A pull request: its base against its head. A push: the commit before the push against the one pushed.
+          // A pull request: its base against its head. A push: the commit before it against the one pushed.
           BASE: "${{ github.event_name == 'pull_request' && github.event.pull_request.base.sha || github.event.before }}",
           HEAD: "${{ github.event_name == 'pull_request' && github.event.pull_request.head.sha || github.sha }}",
           PROJECTS: projects.join(','),
@@ -169,7 +169,7 @@ export function serviceWorkflow(service: CiService): Record<string, unknown> {
   const jobs: Record<string, unknown> = {
     affected: affectedJob([name], path),
     build: {
-      name: 'Lint, test, build',
+      name: 'Lint, typecheck, test, build',
       needs: 'affected',
       if: "needs.affected.outputs.run == 'true'",
       'runs-on': 'ubuntu-latest',
@@ -258,7 +258,7 @@ export function workspaceWorkflow(projects: string[]): Record<string, unknown> {
   return workflow(WORKSPACE_WORKFLOW, {
     affected: affectedJob(projects, `${WORKFLOWS_DIR}/${WORKSPACE_WORKFLOW}.yml`),
     build: {
-      name: 'Lint, test',
+      name: 'Lint, typecheck, test',
       needs: 'affected',
       if: "needs.affected.outputs.run == 'true'",
       'runs-on': 'ubuntu-latest',
@@ -287,7 +287,8 @@ export function workflowYaml(content: Record<string, unknown>): string {
  *
  * @example
  * buildWorkflows(projects).map((f) => f.path);
- * // ['.github/workflows/applets.yml', '.github/workflows/trigger-poller.yml', '.github/workflows/workspace.yml']
+ * // ['.github/workflows/applets.yml', '.github/workflows/trigger-poller.yml',
+ * //  '.github/workflows/workspace.yml']
  */
 export function buildWorkflows(projects: CiProjects): WorkflowFile[] {
   const clash = projects.services.find((s) => s.name === WORKSPACE_WORKFLOW);

@@ -116,7 +116,7 @@ describe('workflows from a project graph', () => {
     ]);
   });
 
-  it('pushes and deploys on main only, production after staging, one concurrency group per service and environment', () => {
+  it('pushes and deploys on main only, production after staging, a concurrency group per service and environment', () => {
     const onMain = "github.event_name == 'push' && github.ref == 'refs/heads/main'";
     expect(billing.jobs.build.steps.find((s) => s.run?.includes('--push'))?.if).toBe(onMain);
     expect(billing.jobs['deploy-staging']).toMatchObject({

@@ -28,7 +28,7 @@ const ACTIONS = {
   downloadArtifact: 'actions/download-artifact@v7',
 } as const;
 
-/** Images of the test databases, the same major versions as compose.yaml's. */
+/** Images of the test databases: the local stack's defaults (COMPOSE_IMAGES; a test keeps them equal). */
 const POSTGRES_IMAGE = 'postgres:16-bookworm';
 const REDIS_IMAGE = 'redis:7-bookworm';
 

@@ -6,6 +6,7 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ciProjectsFromGraph } from '../../src/ci/ci-projects';
+import { COMPOSE_IMAGES } from '../../src/compose/compose-file';
 import { buildWorkflows, GENERATED_HEADER, WORKFLOWS_DIR } from '../../src/ci/workflows';
 import ciGenerator, { syncWorkflows } from '../../src/generators/ci/generator';
 import { serviceTargets } from '../../src/plugin';
@@ -103,6 +104,9 @@ describe('workflows from a project graph', () => {
       'npx nx run billing:docker-build --push --output-style=stream',
     ]);
     expect(Object.keys(build.services ?? {})).toEqual(['postgres', 'redis']);
+    // The same images as the local stack's defaults.
+    expect(COMPOSE_IMAGES.postgres).toContain(`:-${build.services?.postgres.image}}`);
+    expect(COMPOSE_IMAGES.redis).toContain(`:-${build.services?.redis.image}}`);
     expect(build.env).toMatchObject({
       TEST_POSTGRES_URL: 'postgres://postgres@localhost:5432/test',
       TEST_REDIS_URL: 'redis://localhost:6379',

@@ -101,7 +101,10 @@ beforeAll(() => {
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('the affected gate, run as the workflow runs it', () => {
+// Each test runs Nx several times (a project graph each): generous on a busy 2-core machine.
+const SLOW = { timeout: 300_000 };
+
+describe('the affected gate, run as the workflow runs it', SLOW, () => {
   it('a change in libs/platform: every service and the workspace run', () => {
     commitChange('libs/platform/src/index.ts', 'touch platform');
     const [base, head] = [git('rev-parse', 'HEAD~1'), git('rev-parse', 'HEAD')];
@@ -124,7 +127,7 @@ describe('the affected gate, run as the workflow runs it', () => {
   });
 });
 
-describe('the ci generator in a clone', () => {
+describe('the ci generator in a clone', SLOW, () => {
   it('regenerating the committed workflows changes nothing', () => {
     nx('g', '@ittd/nx-plugin:ci', '--no-interactive');
     expect(git('status', '--porcelain', '--', '.github')).toBe('');

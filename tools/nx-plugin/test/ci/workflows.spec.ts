@@ -153,7 +153,8 @@ describe('workflows from a project graph', () => {
   });
 });
 
-describe('the committed workflows', () => {
+// The generator reads the real project graph (seconds each time).
+describe('the committed workflows', { timeout: 180_000 }, () => {
   const dir = join(workspaceRoot, WORKFLOWS_DIR);
 
   it('pass the validator', () => {

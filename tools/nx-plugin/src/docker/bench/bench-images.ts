@@ -6,7 +6,7 @@
  * as Nx's fixed cost). Prints a table, then
  * one JSON line of ratios. The naive images are removed at the end.
  *
- * Env: BASE_IMAGE (default ittd/node-base:20-local, built if missing).
+ * Env: BASE_IMAGE (default ittd/node-base:24-local, built if missing).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { buildImage, connectDocker } from '../docker-engine';
 import { executorContext, WORKSPACE_ROOT } from '../executor-context';
 import type { ImageSpec } from '../image-spec';
 
-const LOCAL_BASE_IMAGE = 'ittd/node-base:20-local';
+const LOCAL_BASE_IMAGE = 'ittd/node-base:24-local';
 const MB = 1_000_000;
 
 interface ServiceResult {

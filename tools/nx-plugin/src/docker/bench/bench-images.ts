@@ -43,7 +43,7 @@ async function imageSize(docker: Docker, image: string): Promise<number> {
   return (await docker.getImage(image).inspect()).Size;
 }
 
-/** The naive build: a tar of the workspace (minus .git and build outputs) piped into the Engine API. */
+/** The naive build: a tar of the workspace (minus .git, build outputs, .ci/node) piped into the Engine API. */
 async function buildNaive(docker: Docker, service: string, baseImage: string, tag: string): Promise<void> {
   const tar = spawn(
     'tar',
@@ -54,6 +54,7 @@ async function buildNaive(docker: Docker, service: string, baseImage: string, ta
       '--exclude=./dist',
       '--exclude=./tmp',
       '--exclude=./.nx',
+      '--exclude=./.ci/node', // the pinned Node .ci/install-node.sh may have unpacked: not the workspace
       '-cf',
       '-',
       '.',

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Makes a fresh machine ready for the image tests and builds: the Docker engine installed and running,
-# and the local base image (ittd/node-base:20-local) built from this machine's Node, since no registry
+# and the local base image (ittd/node-base:24-local) built from the Node of .node-version, since no registry
 # is reachable. Idempotent: every step is skipped when already done. Called from .ci/run.
 #
-#   bash .ci/docker-setup.sh                   # engine + ittd/node-base:20-local
+#   bash .ci/docker-setup.sh                   # engine + ittd/node-base:24-local
 #   bash .ci/docker-setup.sh --compose-images  # also ittd/postgres:local and ittd/redis:local for compose.yaml
 #
 # Env: DOCKERD_LOG (default /var/log/dockerd.log), DOCKER_WAIT_SECONDS (default 60).

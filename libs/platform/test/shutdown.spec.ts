@@ -146,6 +146,25 @@ describe('a service process', { timeout: 120_000 }, () => {
     await Promise.all(quiet.map((raw) => raw.closed));
   });
 
+  it('a signal during start is held: the service finishes starting, then shuts down gracefully (exit 0)', async () => {
+    const port = await closedPort();
+    const proc = spawnTsx(FIXTURE_MAIN, ['worker'], {
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      PARTNER_TOKEN: 'token',
+      SHUTDOWN_DRAIN_MS: '0',
+      FIXTURE_WORKER_START_MS: '1500',
+    });
+    processes.push(proc);
+    await proc.waitForOutput('fixture worker starting slowly', CHILD_START_MS);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited(20_000)).toBe(0);
+    const out = proc.stdout();
+    expect(out).toContain('http server listening');
+    expect(out.indexOf('shutdown begins')).toBeGreaterThan(out.indexOf('http server listening'));
+    expect(out).toContain('shutdown complete');
+  });
+
   it('exits 1 at once on a second signal', async () => {
     const { proc, port } = await start({ SHUTDOWN_DRAIN_MS: '5000' });
     proc.child.kill('SIGTERM');

@@ -72,9 +72,22 @@ async function serve<S extends ConfigSchema, DB>(
   env: RunServiceOptions['env'],
   mode: ServiceMode,
 ): Promise<void> {
+  // Signals are caught from the first moment, not only once started: without a listener, Node's default
+  // action would kill the process mid-start (exit 143), even after the server has said it is listening.
+  // The first is held until the service has started, then shuts it down gracefully; a second exits 1 at once.
+  let held: NodeJS.Signals | undefined;
+  const hold = (signal: NodeJS.Signals): void => {
+    if (held) process.exit(1);
+    held = signal;
+  };
+  process.on('SIGTERM', hold);
+  process.on('SIGINT', hold);
   try {
     const service = await startService(definition, { env, mode });
+    process.off('SIGTERM', hold);
+    process.off('SIGINT', hold);
     service.ctx.lifecycle.installSignalHandlers();
+    if (held) service.ctx.lifecycle.handleSignal(held);
   } catch (error) {
     fail(dependencyUnavailable(definition.name, 'cannot start', env ?? {}, error) ?? error);
   }

@@ -14,7 +14,7 @@ export const COMPOSE_ENVIRONMENT = 'local';
 export const COMPOSE_IMAGES = {
   postgres: '${POSTGRES_IMAGE:-postgres:16-bookworm}',
   redis: '${REDIS_IMAGE:-redis:7-bookworm}',
-  base: '${BASE_IMAGE:-node:20-bookworm-slim}',
+  base: '${BASE_IMAGE:-node:24-bookworm-slim}',
 } as const;
 
 /** The one-shot service that creates every service's database in the compose Postgres. */

@@ -56,7 +56,7 @@ function listBundleFiles(dir) {
  * @param {string} dockerfile
  * @param {Record<string, string>} buildArgs
  * @returns {string | undefined}
- * @example baseImageOf('docker/Dockerfile', {}); // 'node:20-bookworm-slim'
+ * @example baseImageOf('docker/Dockerfile', {}); // 'node:24-bookworm-slim'
  */
 function baseImageOf(dockerfile, buildArgs) {
   return buildArgs.BASE_IMAGE ?? /^ARG\s+BASE_IMAGE=(\S+)/m.exec(readFileSync(dockerfile, 'utf8'))?.[1];

@@ -32,7 +32,7 @@ export declare function listBundleFiles(dir: string): string[];
  * The base image a build starts from: the BASE_IMAGE build arg, else the Dockerfile's `ARG BASE_IMAGE=` default.
  *
  * @example
- * baseImageOf('docker/Dockerfile', {}); // 'node:20-bookworm-slim'
+ * baseImageOf('docker/Dockerfile', {}); // 'node:24-bookworm-slim'
  */
 export declare function baseImageOf(
   dockerfile: string,

@@ -111,7 +111,7 @@ export async function findImageByFingerprint(
  * fingerprint, so a rebuilt or updated base image means a rebuilt service image.
  *
  * @example
- * await baseImageId(docker, 'ittd/node-base:20-local'); // 'sha256:5c7f...'
+ * await baseImageId(docker, 'ittd/node-base:24-local'); // 'sha256:5c7f...'
  */
 export async function baseImageId(docker: Docker, ref: string | undefined): Promise<string> {
   if (!ref) return 'absent';

@@ -88,7 +88,7 @@ describe('buildComposeFile', () => {
     expect(file.services.notifier.build).toEqual({
       context: 'dist/apps/notifier',
       dockerfile: '../../../docker/Dockerfile',
-      args: { BASE_IMAGE: '${BASE_IMAGE:-node:20-bookworm-slim}', APP_DIR: '.' },
+      args: { BASE_IMAGE: '${BASE_IMAGE:-node:24-bookworm-slim}', APP_DIR: '.' },
     });
     expect(file.services.postgres.image).toBe('${POSTGRES_IMAGE:-postgres:16-bookworm}');
     expect(file.services.redis.image).toBe('${REDIS_IMAGE:-redis:7-bookworm}');

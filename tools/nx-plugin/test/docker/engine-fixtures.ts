@@ -7,8 +7,8 @@ import { WORKSPACE_ROOT } from '../../src/docker/executor-context';
 /** The test fixture service (health, SIGTERM, describe-config), relative to the workspace root. */
 export const FIXTURE_ROOT = 'tools/nx-plugin/test/docker/fixtures/hello-service';
 
-/** The base image the tests build on: no registry is reachable, so never node:20-bookworm-slim. */
-export const LOCAL_BASE_IMAGE = 'ittd/node-base:20-local';
+/** The base image the tests build on: no registry is reachable, so never node:24-bookworm-slim. */
+export const LOCAL_BASE_IMAGE = 'ittd/node-base:24-local';
 
 /** Label on every container a test starts, so afterAll removes exactly those. */
 export const TEST_LABEL = 'dev.ittd.test-run';

@@ -77,9 +77,9 @@ describe('createImageSpec', () => {
 
   it('passes BASE_IMAGE only when one is chosen (else the Dockerfile default applies)', () => {
     expect(createImageSpec(input).buildArgs).toEqual({});
-    const local = createImageSpec({ ...input, baseImage: 'ittd/node-base:20-local' });
-    expect(local.buildArgs).toEqual({ BASE_IMAGE: 'ittd/node-base:20-local' });
-    expect(local.labels['org.opencontainers.image.base.name']).toBe('ittd/node-base:20-local');
+    const local = createImageSpec({ ...input, baseImage: 'ittd/node-base:24-local' });
+    expect(local.buildArgs).toEqual({ BASE_IMAGE: 'ittd/node-base:24-local' });
+    expect(local.labels['org.opencontainers.image.base.name']).toBe('ittd/node-base:24-local');
   });
 
   it('refuses names Docker would refuse, saying which', () => {

@@ -6,7 +6,7 @@
  * as Nx's fixed cost). Prints a table, then
  * one JSON line of ratios. The naive images are removed at the end.
  *
- * Env: BASE_IMAGE (default ittd/node-base:20-local, built if missing).
+ * Env: BASE_IMAGE (default ittd/node-base:24-local, built if missing).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { buildImage, connectDocker } from '../docker-engine';
 import { executorContext, WORKSPACE_ROOT } from '../executor-context';
 import type { ImageSpec } from '../image-spec';
 
-const LOCAL_BASE_IMAGE = 'ittd/node-base:20-local';
+const LOCAL_BASE_IMAGE = 'ittd/node-base:24-local';
 const MB = 1_000_000;
 
 interface ServiceResult {
@@ -43,7 +43,7 @@ async function imageSize(docker: Docker, image: string): Promise<number> {
   return (await docker.getImage(image).inspect()).Size;
 }
 
-/** The naive build: a tar of the workspace (minus .git and build outputs) piped into the Engine API. */
+/** The naive build: a tar of the workspace (minus .git, build outputs, .ci/node) piped into the Engine API. */
 async function buildNaive(docker: Docker, service: string, baseImage: string, tag: string): Promise<void> {
   const tar = spawn(
     'tar',
@@ -54,6 +54,7 @@ async function buildNaive(docker: Docker, service: string, baseImage: string, ta
       '--exclude=./dist',
       '--exclude=./tmp',
       '--exclude=./.nx',
+      '--exclude=./.ci/node', // the pinned Node .ci/install-node.sh may have unpacked: not the workspace
       '-cf',
       '-',
       '.',

@@ -3,7 +3,7 @@ import { build, type Metafile } from 'esbuild';
 import type { ResolvedBundleOptions } from './bundle-options';
 
 /**
- * One esbuild pass: the service and all it imports into a single CommonJS `main.js` for Node 20, with a
+ * One esbuild pass: the service and all it imports into a single CommonJS `main.js` for Node 24, with a
  * linked source map (no sources content: the map only has to turn stack traces into file:line). ESM-only
  * idioms keep working in the CommonJS output: `import.meta.url`, `import.meta.dirname` and
  * `import.meta.filename` point at main.js.
@@ -21,7 +21,7 @@ export async function runEsbuild(
     outfile: join(options.outputPath, 'main.js'),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     tsconfig: options.tsConfig,
     external: [...external],

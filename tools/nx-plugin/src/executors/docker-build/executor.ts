@@ -49,7 +49,7 @@ export interface DockerBuildResult {
  * `nx run <svc>:docker-build`: the service image from its bundle, through the Engine API; see schema.json.
  *
  * @example
- * const { success, record } = await dockerBuildExecutor({ baseImage: 'ittd/node-base:20-local' }, context);
+ * const { success, record } = await dockerBuildExecutor({ baseImage: 'ittd/node-base:24-local' }, context);
  * record?.image; // 'ittd/applets:8e7408b...'
  */
 export default async function dockerBuildExecutor(
@@ -70,7 +70,7 @@ export default async function dockerBuildExecutor(
       resolved &&
       !resolved.baseImage &&
       /pull access denied|not found|dial tcp|no such host|lookup /.test(message)
-        ? ' (no registry here? build the local base image with `npm run docker:base-image` and set BASE_IMAGE=ittd/node-base:20-local)'
+        ? ' (no registry here? build the local base image with `npm run docker:base-image` and set BASE_IMAGE=ittd/node-base:24-local)'
         : '';
     logger.error(`docker-build failed: ${message}${hint}`);
     return { success: false, error: message };

@@ -112,7 +112,7 @@ describe('workflows from a project graph', () => {
       TEST_REDIS_URL: 'redis://localhost:6379',
     });
     const setupNode = build.steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
-    expect(setupNode?.with).toEqual({ 'node-version': '24', cache: 'npm' });
+    expect(setupNode?.with).toEqual({ 'node-version-file': '.node-version', cache: 'npm' });
     const uploads = build.steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(uploads.map((s) => s.with?.name)).toEqual([
       'billing-manifests-staging',

@@ -190,7 +190,7 @@ describe('service generator (real files)', () => {
       const generated = nx(workspace, 'g', '@ittd/nx-plugin:service', 'billing', '--no-interactive');
       expect(generated.status, generated.stderr).toBe(0);
       const changed = git(workspace, 'status', '--porcelain', '--untracked-files=all')
-        .trim()
+        .trimEnd()
         .split('\n')
         .map((line) => line.slice(3));
       expect(changed.filter((file) => !file.startsWith('apps/billing/')).sort()).toEqual([

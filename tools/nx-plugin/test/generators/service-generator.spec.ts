@@ -134,11 +134,12 @@ describe('service generator (in memory)', () => {
  * base image as `npm test` passes it (BASE_IMAGE).
  */
 describe('service generator (real files)', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'service-generator-'));
-  const workspace = join(tmp, 'workspace');
-  const clean = join(tmp, 'clean-clone');
+  // Made in beforeAll, so a run that skips these tests (-t) leaves no folder behind.
+  let tmp = '';
+  let workspace = '';
+  let clean = '';
   const images: string[] = [];
-  const env = {
+  const env = () => ({
     ...process.env,
     BASE_IMAGE: process.env.BASE_IMAGE ?? LOCAL_BASE_IMAGE,
     NX_DAEMON: 'false',
@@ -146,9 +147,9 @@ describe('service generator (real files)', () => {
     NX_TUI: 'false',
     NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
     NX_WORKSPACE_DATA_DIRECTORY: join(tmp, 'nx-workspace-data'),
-  };
+  });
   const run = (cwd: string, command: string, args: string[], timeout = 300_000) =>
-    spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
+    spawnSync(command, args, { cwd, env: env(), encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
   const git = (cwd: string, ...args: string[]) =>
     execFileSync('git', ['-c', 'user.email=test@ittd.dev', '-c', 'user.name=test', ...args], {
       cwd,
@@ -157,6 +158,9 @@ describe('service generator (real files)', () => {
   const nx = (cwd: string, ...args: string[]) => run(cwd, join(cwd, 'node_modules', '.bin', 'nx'), args);
 
   beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'service-generator-'));
+    workspace = join(tmp, 'workspace');
+    clean = join(tmp, 'clean-clone');
     ensureBaseImage();
     git(tmp, 'clone', '-q', workspaceRoot, workspace);
     symlinkSync(join(workspaceRoot, 'node_modules'), join(workspace, 'node_modules'), 'dir');
@@ -168,7 +172,7 @@ describe('service generator (real files)', () => {
         .getImage(image)
         .remove()
         .catch(() => undefined);
-    rmSync(tmp, { recursive: true, force: true });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it(

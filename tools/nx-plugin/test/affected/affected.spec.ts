@@ -147,6 +147,19 @@ describe('a package-lock.json change affects only the projects that use the chan
     expect(affectedSinceHead()).toEqual(['nx-plugin']); // the only project importing prettier
   });
 
+  it('the same bump as `npm install -D prettier@3.10.2` makes it (package.json too) still affects no service', () => {
+    setLockedVersion('prettier', '3.10.2');
+    const path = join(clone, 'package.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { devDependencies: Record<string, string> };
+    manifest.devDependencies.prettier = '3.10.2';
+    writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
+    try {
+      expect(affectedSinceHead('--with-target', 'deploy')).toEqual([]);
+    } finally {
+      git('checkout', '--', 'package.json');
+    }
+  });
+
   it('a new version of a package one service bundles affects that service alone', () => {
     // archiver's package.json does not list tar-stream: the graph knows it from the import.
     setLockedVersion('tar-stream', '3.2.3');

@@ -46,13 +46,12 @@ export function serviceTargets(
     bundle: {
       executor: '@ittd/nx-plugin:bundle',
       cache: true,
-      // The bundle inlines third-party code: the lockfile and esbuild's version are inputs.
-      inputs: [
-        'production',
-        '^production',
-        '{workspaceRoot}/package-lock.json',
-        { externalDependencies: ['esbuild'] },
-      ],
+      // The bundle inlines third-party code. No `externalDependencies` entry on purpose: without one, Nx
+      // hashes every npm package's lockfile entry (esbuild's included) into the key, so any lockfile change
+      // rebuilds the bundle. Not `{workspaceRoot}/package-lock.json`: a workspace-root file input would mark
+      // every service affected by any lockfile change; which services a lockfile change affects comes from
+      // the project graph instead (`projectsAffectedByDependencyUpdates: "auto"` in nx.json).
+      inputs: ['production', '^production'],
       outputs: [`{workspaceRoot}/${out.bundle}`],
       metadata: { description: `Bundle ${service} with esbuild into ${out.bundle} (+ config-schema.json)` },
     },

@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -12,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workspaceRoot } from '@nx/devkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * `nx affected` on a real git history: a clone of the repository's HEAD in a temp dir (sharing the root
@@ -59,7 +60,11 @@ function services(): string[] {
     .sort();
 }
 
-function addMinimalService(name: string): void {
+/**
+ * Commits apps/<name>: a service.json, a package.json listing only @ittd/platform, and a main.ts importing
+ * `imports` too (npm packages the graph learns of from the import alone, as from a real service's code).
+ */
+function addMinimalService(name: string, imports: readonly string[] = []): void {
   const root = join(clone, 'apps', name);
   mkdirSync(join(root, 'src'), { recursive: true });
   const packageJson = {
@@ -76,7 +81,14 @@ function addMinimalService(name: string): void {
   );
   writeFileSync(
     join(root, 'src', 'main.ts'),
-    "import { runService } from '@ittd/platform';\n\nvoid runService;\n",
+    [
+      "import { runService } from '@ittd/platform';",
+      ...imports.map((name, i) => `import * as imported${i} from '${name}';`),
+      '',
+      'void runService;',
+      ...imports.map((_, i) => `void imported${i};`),
+      '',
+    ].join('\n'),
   );
   git('add', '--', `apps/${name}`);
   git('commit', '-q', '-m', `add ${name}`);
@@ -101,5 +113,61 @@ describe('nx affected -t docker-build', () => {
     const all = services();
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(affectedDockerBuilds()).toEqual(all);
+  });
+});
+
+/** Sets `version` of one package in the clone's package-lock.json, nothing else (a one-line diff). */
+function setLockedVersion(name: string, version: string): void {
+  const path = join(clone, 'package-lock.json');
+  const lock = JSON.parse(readFileSync(path, 'utf8')) as { packages: Record<string, { version?: string }> };
+  const entry = lock.packages[`node_modules/${name}`];
+  if (!entry?.version) throw new Error(`${name} is not in package-lock.json`);
+  entry.version = version;
+  writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
+  expect(git('diff', '--numstat').trim()).toBe('1\t1\tpackage-lock.json');
+}
+
+/** The issue's command, on the uncommitted working tree: `nx show projects --affected --base=HEAD`. */
+function affectedSinceHead(...extra: string[]): string[] {
+  const out = execFileSync(
+    join(clone, 'node_modules', '.bin', 'nx'),
+    ['show', 'projects', '--affected', '--base=HEAD', ...extra, '--json'],
+    { cwd: clone, env, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return (JSON.parse(out) as string[]).sort();
+}
+
+describe('a package-lock.json change affects only the projects that use the changed package', () => {
+  beforeAll(() => addMinimalService('archiver', ['tar-stream']));
+  afterEach(() => git('checkout', '--', 'package-lock.json'));
+
+  it('a new prettier version (a dev tool no service uses) affects no service (nrwl/nx#15116)', () => {
+    setLockedVersion('prettier', '3.10.2');
+    expect(affectedSinceHead('--with-target', 'deploy')).toEqual([]);
+    expect(affectedSinceHead()).toEqual(['nx-plugin']); // the only project importing prettier
+  });
+
+  it('the same bump as `npm install -D prettier@3.10.2` makes it (package.json too) still affects no service', () => {
+    setLockedVersion('prettier', '3.10.2');
+    const path = join(clone, 'package.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { devDependencies: Record<string, string> };
+    manifest.devDependencies.prettier = '3.10.2';
+    writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
+    try {
+      expect(affectedSinceHead('--with-target', 'deploy')).toEqual([]);
+    } finally {
+      git('checkout', '--', 'package.json');
+    }
+  });
+
+  it('a new version of a package one service bundles affects that service alone', () => {
+    // archiver's package.json does not list tar-stream: the graph knows it from the import.
+    setLockedVersion('tar-stream', '3.2.3');
+    expect(affectedSinceHead('--with-target', 'deploy')).toEqual(['archiver']);
+  });
+
+  it('a package reached through another (safe-stable-stringify, under pino) affects the services above it', () => {
+    setLockedVersion('safe-stable-stringify', '2.5.1');
+    expect(affectedSinceHead('--with-target', 'deploy')).toEqual(services());
   });
 });

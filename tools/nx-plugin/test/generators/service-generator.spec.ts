@@ -1,16 +1,22 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workspaceRoot, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { check, resolveConfig } from 'prettier';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServiceDescriptor } from '../../src/descriptor/load-descriptor';
+import { connectDocker } from '../../src/docker/docker-engine';
 import serviceGenerator from '../../src/generators/service/generator';
+import { serviceNameProblems, ServiceNameError } from '../../src/generators/service/service-name';
+import { ensureBaseImage, LOCAL_BASE_IMAGE } from '../docker/engine-fixtures';
 
+/** An empty workspace formatted like this one (prettier, not the empty workspace's oxfmt), with applets. */
 function treeWithApplets(): Tree {
   const tree = createTreeWithEmptyWorkspace();
+  tree.delete('.oxfmtrc.json');
+  tree.write('.prettierrc', readFileSync(join(workspaceRoot, '.prettierrc'), 'utf8'));
   tree.write(
     'apps/applets/service.json',
     readFileSync(join(workspaceRoot, 'apps/applets/service.json'), 'utf8'),
@@ -64,7 +70,8 @@ describe('service generator (in memory)', () => {
     await serviceGenerator(tree, { name: 'pinger', description: 'Says "pong"' });
     const unformatted: string[] = [];
     for (const change of tree.listChanges()) {
-      if (!change.path.startsWith('apps/pinger/') || !change.content) continue;
+      const generated = change.path.startsWith('apps/pinger/') || change.path === 'compose.yaml';
+      if (!generated || !change.content) continue;
       const filepath = join(workspaceRoot, change.path);
       const options = { ...(await resolveConfig(filepath)), filepath };
       if (!(await check(change.content.toString(), options))) unformatted.push(change.path);
@@ -72,45 +79,153 @@ describe('service generator (in memory)', () => {
     expect(unformatted).toEqual([]);
   });
 
-  it('refuses a bad name and an existing folder', async () => {
-    await expect(serviceGenerator(treeWithApplets(), { name: 'Billing' })).rejects.toThrow(
-      'lowercase letters',
+  it.each([
+    ['Billing', 'the name has uppercase letters'], // not an npm package name, nor a Marathon id
+    ['bil_ling', 'the name has "_"'], // a valid npm name, not a Marathon id segment
+    ['bil ling', 'the name has " "'], // neither
+    ['.billing', 'the name has "."'], // npm: no leading dot
+    ['9billing', 'the name does not start with a letter'], // a JavaScript identifier and a Postgres name must not
+    ['-billing', 'the name does not start with a letter'],
+    ['billing-', 'the name ends with a dash'], // Marathon: a segment ends with a letter or digit
+    ['bill--ing', 'the name has two dashes in a row'],
+    ['b'.repeat(41), 'the name is 41 characters long, at most 40'],
+    ['', 'the name is empty'],
+    ['applets', 'apps/applets exists already'],
+    ['platform', 'a project named "platform" exists already (libs/platform)'],
+    ['source', 'the npm package name @ittd/source is taken (package.json)'],
+  ])('refuses %j (%s) and writes nothing', async (name, problem) => {
+    const tree = treeWithApplets();
+    tree.write(
+      'libs/platform/package.json',
+      JSON.stringify({ name: '@ittd/platform', nx: { name: 'platform' } }),
     );
-    await expect(serviceGenerator(treeWithApplets(), { name: 'applets' })).rejects.toThrow(
-      'apps/applets already exists',
+    const root = JSON.parse(tree.read('package.json', 'utf-8') ?? '{}') as Record<string, unknown>;
+    tree.write(
+      'package.json',
+      JSON.stringify({ ...root, name: '@ittd/source', workspaces: ['apps/*', 'libs/*'] }),
     );
+    const before = tree.listChanges().map((change) => change.path);
+
+    const error = await serviceGenerator(tree, { name }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ServiceNameError);
+    expect((error as Error).message).toContain(
+      `Cannot create service ${JSON.stringify(name)}:\n  - ${problem}`,
+    );
+    expect((error as Error).message).toContain('Nothing was written.');
+    expect(tree.listChanges().map((change) => change.path)).toEqual(before);
+  });
+
+  it('lists every problem of a name at once', () => {
+    expect(serviceNameProblems(treeWithApplets(), 'Bil_ling-')).toEqual([
+      'the name has uppercase letters (npm package names and Marathon ids are lowercase)',
+      expect.stringContaining('the name has "_"'),
+      expect.stringContaining('the name ends with a dash'),
+    ]);
   });
 });
 
+/**
+ * What a new user does, on real files: in a clone of this repository's HEAD (node_modules shared through a
+ * symlink), `nx g @ittd/nx-plugin:service billing` and commit; then in a clean clone of that, `npm ci` (the
+ * npm cache is warm) and `nx run-many -p billing -t lint typecheck test docker-build marathon`, on the local
+ * base image as `npm test` passes it (BASE_IMAGE).
+ */
 describe('service generator (real files)', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'service-generator-'));
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-  it('generates a service that typechecks, lints and passes its own test on the real Postgres', async () => {
-    const clone = join(tmp, 'clone');
-    execFileSync('git', ['clone', '-q', workspaceRoot, clone], { stdio: 'ignore' });
-    symlinkSync(join(workspaceRoot, 'node_modules'), join(clone, 'node_modules'), 'dir');
-    const run = (command: string, args: string[], cwd = join(clone, 'apps', 'pinger')) =>
-      execFileSync(join(clone, 'node_modules', '.bin', command), args, {
-        cwd,
-        encoding: 'utf8',
-        timeout: 120_000,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          NX_DAEMON: 'false',
-          NX_NO_CLOUD: 'true',
-          NX_TUI: 'false',
-          NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
-          NX_WORKSPACE_DATA_DIRECTORY: join(tmp, 'nx-workspace-data'),
-        },
-      });
-    // Through the CLI, so generators.json and the schema's argv default are exercised too.
-    run('nx', ['g', '@ittd/nx-plugin:service', 'pinger', '--no-interactive'], clone);
-
-    run('tsc', ['-p', 'tsconfig.json', '--noEmit']);
-    run('eslint', ['.']);
-    const output = run('vitest', ['run']);
-    expect(output).toMatch(/4 passed/);
+  // Made in beforeAll, so a run that skips these tests (-t) leaves no folder behind.
+  let tmp = '';
+  let workspace = '';
+  let clean = '';
+  const images: string[] = [];
+  const env = () => ({
+    ...process.env,
+    BASE_IMAGE: process.env.BASE_IMAGE ?? LOCAL_BASE_IMAGE,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
+    NX_WORKSPACE_DATA_DIRECTORY: join(tmp, 'nx-workspace-data'),
   });
+  const run = (cwd: string, command: string, args: string[], timeout = 300_000) =>
+    spawnSync(command, args, { cwd, env: env(), encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=test@ittd.dev', '-c', 'user.name=test', ...args], {
+      cwd,
+      encoding: 'utf8',
+    });
+  const nx = (cwd: string, ...args: string[]) => run(cwd, join(cwd, 'node_modules', '.bin', 'nx'), args);
+
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'service-generator-'));
+    workspace = join(tmp, 'workspace');
+    clean = join(tmp, 'clean-clone');
+    ensureBaseImage();
+    git(tmp, 'clone', '-q', workspaceRoot, workspace);
+    symlinkSync(join(workspaceRoot, 'node_modules'), join(workspace, 'node_modules'), 'dir');
+  });
+  afterAll(async () => {
+    const docker = connectDocker();
+    for (const image of images)
+      await docker
+        .getImage(image)
+        .remove()
+        .catch(() => undefined);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it(
+    'refuses a bad name through the CLI with the list of problems, and writes nothing',
+    { timeout: 120_000 },
+    () => {
+      const result = nx(workspace, 'g', '@ittd/nx-plugin:service', 'Bil_ling', '--no-interactive');
+      expect(result.status).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain('Cannot create service "Bil_ling":');
+      expect(result.stdout + result.stderr).toContain('the name has uppercase letters');
+      expect(git(workspace, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    },
+  );
+
+  it(
+    'generates a service that a clean clone installs with npm ci and builds, tests and deploys',
+    { timeout: 900_000 },
+    () => {
+      const generated = nx(workspace, 'g', '@ittd/nx-plugin:service', 'billing', '--no-interactive');
+      expect(generated.status, generated.stderr).toBe(0);
+      const changed = git(workspace, 'status', '--porcelain', '--untracked-files=all')
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.slice(3));
+      expect(changed.filter((file) => !file.startsWith('apps/billing/')).sort()).toEqual([
+        'compose.yaml',
+        'package-lock.json',
+      ]);
+      const lock = JSON.parse(readFileSync(join(workspace, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { name?: string; resolved?: string; link?: boolean }>;
+      };
+      expect(lock.packages['apps/billing']).toMatchObject({ name: '@ittd/billing' });
+      expect(lock.packages['node_modules/@ittd/billing']).toEqual({ resolved: 'apps/billing', link: true });
+      git(workspace, 'add', '--', 'apps/billing', 'compose.yaml', 'package-lock.json');
+      git(workspace, 'commit', '-q', '-m', 'add billing');
+
+      git(tmp, 'clone', '-q', workspace, clean);
+      const install = run(clean, 'npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], 600_000);
+      expect(install.status, install.stderr).toBe(0);
+
+      const targets = ['lint', 'typecheck', 'test', 'docker-build', 'marathon'];
+      const checked = nx(clean, 'run-many', '-p', 'billing', '-t', ...targets, '--output-style=stream');
+      const record = join(clean, 'dist', 'docker', 'billing', 'image.json');
+      if (existsSync(record))
+        images.push(...(JSON.parse(readFileSync(record, 'utf8')) as { tags: string[] }).tags);
+      expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+      expect(checked.stdout).toMatch(/4 passed/);
+      const web = JSON.parse(readFileSync(join(clean, 'dist/deploy/billing/marathon/web.json'), 'utf8')) as {
+        id: string;
+        container: { docker: { image: string } };
+      };
+      expect(web.id).toBe('/ittd/production/billing/web');
+      expect(images).toContain(web.container.docker.image);
+    },
+  );
 });

@@ -42,12 +42,7 @@ describe('createNodesV2', () => {
     expect(targets.bundle).toMatchObject({
       executor: '@ittd/nx-plugin:bundle',
       cache: true,
-      inputs: [
-        'production',
-        '^production',
-        '{workspaceRoot}/package-lock.json',
-        { externalDependencies: ['esbuild'] },
-      ],
+      inputs: ['production', '^production'],
       outputs: ['{workspaceRoot}/dist/apps/applets'],
     });
     expect(targets.build).toMatchObject({ executor: 'nx:noop', dependsOn: ['bundle'] });

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
-import { generateFiles, names, type Tree } from '@nx/devkit';
+import { formatFiles, generateFiles, names, type GeneratorCallback, type Tree } from '@nx/devkit';
 import { readServices } from '../../compose/read-services';
 import ciGenerator from '../ci/generator';
 import composeGenerator from '../compose/generator';
+import { updateLockfileTask } from '../update-lockfile';
+import { assertServiceName, PACKAGE_SCOPE } from './service-name';
 
 /** Options of `nx g @ittd/nx-plugin:service`. */
 export interface ServiceGeneratorOptions {
@@ -13,8 +15,6 @@ export interface ServiceGeneratorOptions {
 
 /** The port of the first service; later ones take the next free one so compose can publish them all. */
 export const FIRST_SERVICE_PORT = 3000;
-
-const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 /**
  * One above the highest web port of the existing services, so compose.yaml never publishes two on one port.
@@ -32,20 +32,24 @@ export function nextFreePort(tree: Tree): number {
 /**
  * `nx g @ittd/nx-plugin:service <name>`: a new service in apps/<name> shaped like applets (runService
  * entry, config, data/domain/http layers with a notes example, a migration, service.json, a passing test
- * on a real database), then compose.yaml regenerated so `docker compose up` runs it too.
+ * on a real database), compose.yaml regenerated so `docker compose up` runs it too, every written file
+ * formatted with the workspace's prettier config; the returned callback (run by Nx once the files are on disk)
+ * updates package-lock.json, which lists every workspace package, so `npm ci` on a clean clone succeeds.
  *
+ * @throws ServiceNameError before anything is written, listing every problem of the name (see service-name.ts).
  * @example
  * // npx nx g @ittd/nx-plugin:service billing --description="Invoices partners"
  */
-export default async function serviceGenerator(tree: Tree, options: ServiceGeneratorOptions): Promise<void> {
-  if (!NAME.test(options.name)) {
-    throw new Error(`service name "${options.name}" must be lowercase letters, digits and single dashes`);
-  }
+export default async function serviceGenerator(
+  tree: Tree,
+  options: ServiceGeneratorOptions,
+): Promise<GeneratorCallback> {
+  assertServiceName(tree, options.name);
   const root = `apps/${options.name}`;
-  if (tree.exists(root)) throw new Error(`${root} already exists`);
   const { className, propertyName } = names(options.name);
   generateFiles(tree, join(__dirname, 'files'), root, {
     name: options.name,
+    packageName: `${PACKAGE_SCOPE}/${options.name}`,
     className,
     propertyName,
     databaseName: options.name.replace(/-/g, '_'),
@@ -55,4 +59,6 @@ export default async function serviceGenerator(tree: Tree, options: ServiceGener
   });
   await composeGenerator(tree);
   await ciGenerator(tree);
+  await formatFiles(tree);
+  return updateLockfileTask(tree);
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 /** A service running in a child process (through `tsx`), with its output collected. */
 export interface SpawnedProcess {
@@ -13,7 +14,12 @@ export interface SpawnedProcess {
   exited(timeoutMs?: number): Promise<number | string>;
 }
 
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+/**
+ * tsx's loader, given to Node with `--import`: the service is then ONE process that gets signals itself. The
+ * `tsx` CLI would run it as a child of its own and relay signals, and under load its relay answered SIGTERM
+ * with exit 143 before the service's handler ran.
+ */
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /**
  * Runs a TypeScript entry point (e.g. a test fixture calling `runService`) as a real process, so tests can
@@ -30,7 +36,7 @@ export function spawnTsx(
   args: string[] = [],
   env: Record<string, string> = {},
 ): SpawnedProcess {
-  const child = spawn(process.execPath, [tsxCli, entry, ...args], {
+  const child = spawn(process.execPath, ['--import', tsxLoader, entry, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -198,6 +198,7 @@ describe('service generator (real files)', () => {
         .split('\n')
         .map((line) => line.slice(3));
       expect(changed.filter((file) => !file.startsWith('apps/billing/')).sort()).toEqual([
+        '.github/workflows/billing.yml',
         'compose.yaml',
         'package-lock.json',
       ]);
@@ -206,7 +207,15 @@ describe('service generator (real files)', () => {
       };
       expect(lock.packages['apps/billing']).toMatchObject({ name: '@ittd/billing' });
       expect(lock.packages['node_modules/@ittd/billing']).toEqual({ resolved: 'apps/billing', link: true });
-      git(workspace, 'add', '--', 'apps/billing', 'compose.yaml', 'package-lock.json');
+      git(
+        workspace,
+        'add',
+        '--',
+        'apps/billing',
+        'compose.yaml',
+        'package-lock.json',
+        '.github/workflows/billing.yml',
+      );
       git(workspace, 'commit', '-q', '-m', 'add billing');
 
       git(tmp, 'clone', '-q', workspace, clean);

@@ -19,5 +19,4 @@ const subscription = subscribe(
   },
   { redis, prefix, leaseMs: Number(env('LEASE_MS')) },
 );
-await subscription.start();
-process.stdout.write('ready\n');
+void subscription.start().then(() => process.stdout.write('ready\n'));

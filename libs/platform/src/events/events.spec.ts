@@ -144,6 +144,20 @@ describe('relay', () => {
     expect(seen.map((s) => s.event.n)).toEqual(Array.from({ length: total }, (_, n) => n));
   });
 
+  it('after Redis lost a stream, relayAgain puts the kept rows back and the subscription recreates its group', async () => {
+    const seen: Seen[] = [];
+    await startSubscription('loss', collect(seen));
+    const relay = await startRelay();
+    const since = new Date(Date.now() - 1000);
+    const ids = [await publishOne(1), await publishOne(2)];
+    await waitFor('both events', () => seen.length === 2);
+    // What a Redis restart without persistence does to this topic: the stream and its groups are gone.
+    await t.redis.del(eventKeys(t.prefix, orderPlaced.name).stream);
+    expect(await relay.relayAgain(since)).toBe(2);
+    await waitFor('both events again', () => seen.length === 4);
+    expect(seen.map((s) => s.context.eventId)).toEqual([...ids, ...ids]);
+  });
+
   it('reports its lag as a warn once the oldest unrelayed event is older than the threshold', async () => {
     await publishOne(1);
     await sql`update platform_event_outbox set published_at = now() - interval '2 minutes'`.execute(t.db);

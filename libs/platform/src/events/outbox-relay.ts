@@ -74,18 +74,20 @@ export class OutboxRelay implements Component {
     if (options.registry) {
       this.metrics = eventMetrics(options.registry);
       const db = options.db;
-      new Gauge({
-        name: 'events_relay_lag_seconds',
-        help: 'age of the oldest outbox event not yet relayed (0 when none), read at scrape time',
-        registers: [options.registry],
-        async collect() {
-          this.set(
-            await relayLagMs(db)
-              .then((ms) => ms / 1000)
-              .catch(() => Number.NaN),
-          );
-        },
-      });
+      // One gauge per registry: the outbox is one per database, whichever relay reads it.
+      if (!options.registry.getSingleMetric('events_relay_lag_seconds'))
+        new Gauge({
+          name: 'events_relay_lag_seconds',
+          help: 'age of the oldest outbox event not yet relayed (0 when none), read at scrape time',
+          registers: [options.registry],
+          async collect() {
+            this.set(
+              await relayLagMs(db)
+                .then((ms) => ms / 1000)
+                .catch(() => Number.NaN),
+            );
+          },
+        });
     }
   }
 
@@ -160,6 +162,21 @@ export class OutboxRelay implements Component {
           limit ${this.batchSize})`.execute(trx);
       return rows.length;
     });
+  }
+
+  /**
+   * Marks rows relayed at or after `since` as not relayed, so the relay puts them on their streams again
+   * (same event ids, in their original order). For after a Redis loss: rows stay in the outbox for
+   * `keepRelayedMs` after relaying. Resolves how many rows will be relayed again.
+   *
+   * @example
+   * await relay.relayAgain(new Date(Date.now() - 3_600_000)); // Redis lost the last hour
+   */
+  async relayAgain(since: Date): Promise<number> {
+    const result = await sql`
+      update platform_event_outbox set relayed_at = null, stream_id = null
+      where relayed_at >= ${since}`.execute(this.options.db);
+    return Number(result.numAffectedRows ?? 0);
   }
 
   private async loop(): Promise<void> {

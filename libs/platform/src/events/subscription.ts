@@ -140,14 +140,7 @@ export class Subscription<T> implements Component {
 
   /** Creates the consumer groups (if missing) and starts consuming. */
   async start(): Promise<void> {
-    const start = this.options.startFrom === 'latest' ? '$' : '0';
-    for (const [index, stream] of this.streams.entries()) {
-      await this.options.redis
-        .xgroup('CREATE', stream, this.subscription, index === 0 ? start : '0', 'MKSTREAM')
-        .catch((error: unknown) => {
-          if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
-        });
-    }
+    await this.createGroups(this.options.startFrom === 'latest' ? '$' : '0');
     // Blocking reads get a connection of their own, with a command time-out above the block time.
     this.reader = this.options.redis.duplicate({ commandTimeout: this.blockMs + 5000 });
     this.stopping = false;
@@ -169,6 +162,17 @@ export class Subscription<T> implements Component {
     this.reader = undefined;
   }
 
+  /** Creates the group on both streams where it is missing (BUSYGROUP: it exists, nothing to do). */
+  private async createGroups(start: '$' | '0'): Promise<void> {
+    for (const [index, stream] of this.streams.entries()) {
+      await this.options.redis
+        .xgroup('CREATE', stream, this.subscription, index === 0 ? start : '0', 'MKSTREAM')
+        .catch((error: unknown) => {
+          if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+        });
+    }
+  }
+
   private async loop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
@@ -181,6 +185,16 @@ export class Subscription<T> implements Component {
         failures = 0;
       } catch (error) {
         if (this.stopping) break;
+        // The stream or group is gone (Redis lost its data, or a key was deleted): make them again. The
+        // new stream holds only events relayed since, so the group starts at its beginning.
+        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+          this.options.logger?.error(
+            { subscription: this.name },
+            'event consumer group missing; creating it',
+          );
+          await this.createGroups('0').catch(() => undefined);
+          continue;
+        }
         failures++;
         this.options.logger?.warn(
           { err: error, subscription: this.name },
@@ -217,7 +231,7 @@ export class Subscription<T> implements Component {
   /** Takes over events idle past the lease: due retries and those of dead consumers. */
   private async claim(stream: string): Promise<void> {
     const redis = this.options.redis;
-    const [, entries] = (await redis.xautoclaim(
+    const [, entries, trimmed] = (await redis.xautoclaim(
       stream,
       this.subscription,
       this.consumer,
@@ -225,7 +239,13 @@ export class Subscription<T> implements Component {
       '0',
       'COUNT',
       20,
-    )) as [string, StreamEntry[], string[]];
+    )) as [string, StreamEntry[], string[] | undefined];
+    // Pending events the stream's retention already trimmed: XAUTOCLAIM dropped them from the group.
+    if (trimmed?.length)
+      this.options.logger?.error(
+        { subscription: this.name, streamIds: trimmed },
+        'pending events were trimmed from the stream before they were handled (retention too small)',
+      );
     for (const entry of entries) {
       if (this.stopping) {
         await this.release(stream, entry[0]);

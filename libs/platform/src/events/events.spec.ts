@@ -82,6 +82,12 @@ describe('publish', () => {
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EventPayloadError);
     }
+    const badRequestId = await t.db
+      .transaction()
+      .execute((trx) => publish(trx, orderPlaced, { n: 1 }, { requestId: 'r\u0000' }))
+      .catch((e: unknown) => e);
+    expect(badRequestId).toBeInstanceOf(EventPayloadError);
+    expect((badRequestId as Error).message).toContain('requestId');
     const { rows } = await sql<{ count: string }>`select count(*) from platform_event_outbox`.execute(t.db);
     expect(rows[0]?.count).toBe('0');
   });

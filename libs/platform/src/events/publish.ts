@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { EventMetrics } from './event-metrics';
-import { parseEvent, type Topic } from './topic';
+import { ILL_FORMED_TEXT_REASON, isWellFormedText } from '../validation/well-formed-text';
+import { EventPayloadError, parseEvent, type Topic } from './topic';
 
 /** Options of {@link publish}. */
 export interface PublishOptions {
@@ -32,6 +33,10 @@ export async function publish<T>(
   options: PublishOptions = {},
 ): Promise<string> {
   const data = parseEvent(topic, event);
+  if (options.requestId !== undefined && !isWellFormedText(options.requestId))
+    throw new EventPayloadError(topic.name, [
+      { code: 'custom', path: ['requestId'], message: ILL_FORMED_TEXT_REASON, input: options.requestId },
+    ]);
   const eventId = randomUUID();
   await sql`
     insert into platform_event_outbox (event_id, topic, payload, request_id)

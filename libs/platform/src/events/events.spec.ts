@@ -192,6 +192,22 @@ describe('subscriptions', () => {
     expect(b.map((s) => s.context.eventId)).toEqual(ids);
   });
 
+  it('with two consumers, a handler running past the lease keeps its event and the batch behind it', async () => {
+    const seen: Seen[] = [];
+    const slow = async (event: Order, context: EventContext): Promise<void> => {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      seen.push({ event, context });
+    };
+    await startSubscription('shared', slow, { leaseMs: 300 });
+    await startSubscription('shared', slow, { leaseMs: 300 });
+    await startRelay();
+    for (let n = 0; n < 6; n++) await publishOne(n);
+    await waitFor('every event', () => seen.length >= 6);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // room for a wrong second delivery
+    expect(seen.map((s) => s.event.n).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(seen.every((s) => s.context.deliveryCount === 1)).toBe(true);
+  });
+
   it('a handler that always fails ends in the dead letters after N deliveries; retry delivers it again', async () => {
     const registry = new Registry();
     const attempts: number[] = [];

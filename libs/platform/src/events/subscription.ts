@@ -114,6 +114,11 @@ export class Subscription<T> implements Component {
   private stopping = false;
   private abort = new AbortController();
   private lastClaimAt = 0;
+  /** Where the next XAUTOCLAIM of each stream resumes its scan of the pending entries. */
+  private readonly claimCursor = new Map<string, string>();
+  /** Entries this consumer holds (read or claimed, not yet acknowledged, rescheduled or released). */
+  private readonly held = new Map<string, Set<string>>();
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly topic: Topic<T>,
@@ -145,6 +150,7 @@ export class Subscription<T> implements Component {
     this.reader = this.options.redis.duplicate({ commandTimeout: this.blockMs + 5000 });
     this.stopping = false;
     this.abort = new AbortController();
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
     this.running = this.loop();
   }
 
@@ -157,9 +163,35 @@ export class Subscription<T> implements Component {
     );
     await this.running;
     clearTimeout(timer);
+    clearInterval(this.renewTimer);
     this.running = undefined;
     this.reader?.disconnect();
     this.reader = undefined;
+  }
+
+  /**
+   * Resets the idle time of every entry this consumer holds (`XCLAIM ... JUSTID`: no delivery counted), so
+   * no other consumer takes over an event this one is handling or is about to handle in the same batch.
+   */
+  private async renew(): Promise<void> {
+    for (const [stream, ids] of this.held) {
+      if (ids.size === 0) continue;
+      await this.options.redis
+        .xclaim(stream, this.subscription, this.consumer, 0, ...ids, 'JUSTID')
+        .catch((error: unknown) =>
+          this.options.logger?.warn({ err: error, subscription: this.name }, 'lease renewal failed'),
+        );
+    }
+  }
+
+  private hold(stream: string, ids: string[]): void {
+    let set = this.held.get(stream);
+    if (!set) this.held.set(stream, (set = new Set()));
+    for (const id of ids) set.add(id);
+  }
+
+  private letGo(stream: string, id: string): void {
+    this.held.get(stream)?.delete(id);
   }
 
   /** Creates the group on both streams where it is missing (BUSYGROUP: it exists, nothing to do). */
@@ -184,6 +216,8 @@ export class Subscription<T> implements Component {
         await this.read();
         failures = 0;
       } catch (error) {
+        // What this consumer held and did not finish is left to the lease: any consumer takes it over.
+        this.held.clear();
         if (this.stopping) break;
         // The stream or group is gone (Redis lost its data, or a key was deleted): make them again. The
         // new stream holds only events relayed since, so the group starts at its beginning.
@@ -222,6 +256,11 @@ export class Subscription<T> implements Component {
       '>',
     )) as [string, StreamEntry[]][] | null;
     for (const [stream, entries] of reply ?? [])
+      this.hold(
+        stream,
+        entries.map(([id]) => id),
+      );
+    for (const [stream, entries] of reply ?? [])
       for (const entry of entries) {
         if (this.stopping) await this.release(stream, entry[0]);
         else await this.deliver(stream, entry, 1);
@@ -231,15 +270,20 @@ export class Subscription<T> implements Component {
   /** Takes over events idle past the lease: due retries and those of dead consumers. */
   private async claim(stream: string): Promise<void> {
     const redis = this.options.redis;
-    const [, entries, trimmed] = (await redis.xautoclaim(
+    const [next, entries, trimmed] = (await redis.xautoclaim(
       stream,
       this.subscription,
       this.consumer,
       this.leaseMs,
-      '0',
+      this.claimCursor.get(stream) ?? '0',
       'COUNT',
       20,
     )) as [string, StreamEntry[], string[] | undefined];
+    this.claimCursor.set(stream, next);
+    this.hold(
+      stream,
+      entries.map(([id]) => id),
+    );
     // Pending events the stream's retention already trimmed: XAUTOCLAIM dropped them from the group.
     if (trimmed?.length)
       this.options.logger?.error(
@@ -298,16 +342,9 @@ export class Subscription<T> implements Component {
       requestId: fields['request'],
       signal: this.abort.signal,
     };
-    const renew = setInterval(
-      () => {
-        redis.xclaim(stream, this.subscription, this.consumer, 0, entry[0], 'JUSTID').catch(() => undefined);
-      },
-      Math.max(10, Math.floor(this.leaseMs / 3)),
-    );
     try {
       await this.handler(event, context);
     } catch (error) {
-      clearInterval(renew);
       // Cut short by stop(): hand it back for another consumer at once.
       if (this.abort.signal.aborted) return this.release(stream, entry[0]);
       this.metrics?.failed.inc(this.labels());
@@ -319,6 +356,7 @@ export class Subscription<T> implements Component {
         'event handler failed',
       );
       // Idle = lease - delay: XAUTOCLAIM (min idle = lease) takes it again after `delay`.
+      this.letGo(stream, entry[0]);
       await redis.xclaim(
         stream,
         this.subscription,
@@ -331,8 +369,8 @@ export class Subscription<T> implements Component {
       );
       return;
     }
-    clearInterval(renew);
     await redis.xack(stream, this.subscription, entry[0]);
+    this.letGo(stream, entry[0]);
     this.metrics?.delivered.inc(this.labels());
   }
 
@@ -361,6 +399,7 @@ export class Subscription<T> implements Component {
       )
       .xack(stream, this.subscription, entry[0])
       .exec();
+    this.letGo(stream, entry[0]);
     this.metrics?.dead.inc(this.labels());
     this.options.logger?.error(
       { eventId: fields['id'], subscription: this.name, deliveryCount, error },
@@ -370,6 +409,7 @@ export class Subscription<T> implements Component {
 
   /** Hands an event read while stopping back at once (idle = lease), without counting a failure. */
   private async release(stream: string, id: string): Promise<void> {
+    this.letGo(stream, id);
     await this.options.redis
       .xclaim(stream, this.subscription, this.consumer, 0, id, 'IDLE', this.leaseMs, 'JUSTID')
       .catch(() => undefined);

@@ -28,7 +28,14 @@ export interface EventsTables {
 
 /**
  * The platform's event tables: `platform_event_outbox` (one row per published event; `tx_id` is the
- * publishing transaction's id, which orders the relay) and `platform_event_inbox`.
+ * publishing transaction's id, which orders the relay) and `platform_event_inbox`. Apply them with
+ * {@link runEventsMigrations} (their own bookkeeping table), not merged into a service's record: Kysely
+ * refuses a record whose applied names are not its first ones in order, which a merged platform name would
+ * break as soon as the service adds a migration that sorts before it.
+ *
+ * @example
+ * const trip = await migrationRoundTrip(eventsMigrations, database.url);
+ * trip.afterUp; // ['platform_event_inbox', 'platform_event_outbox']
  */
 export const eventsMigrations: Migrations = {
   'platform-events-0001-outbox-inbox': {

@@ -62,7 +62,14 @@ function fieldsOf(entry: StreamEntry): Record<string, string> {
   return fields;
 }
 
-/** The retry delay after the n-th failed delivery: `baseMs * 2^(n-1)`, capped at `capMs`. */
+/**
+ * The retry delay after the n-th failed delivery, ms: `baseMs * 2^(n-1)`, capped at `capMs` (the lease, since
+ * a retry is due when XAUTOCLAIM with min idle = lease finds it).
+ *
+ * @example
+ * deliveryBackoffMs(1, 1000, 30_000); // 1000
+ * deliveryBackoffMs(6, 1000, 30_000); // 30000 (32000 capped)
+ */
 export function deliveryBackoffMs(deliveryCount: number, baseMs: number, capMs: number): number {
   return Math.min(capMs, baseMs * 2 ** Math.max(0, deliveryCount - 1));
 }

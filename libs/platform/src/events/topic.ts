@@ -19,6 +19,10 @@ export type EventOf<P> = P extends Topic<infer T> ? T : never;
 /**
  * Thrown by `publish` (nothing inserted) when an event fails its topic's schema or the platform JSON rule
  * ({@link wellFormedJson}: well-formed strings and keys, at most 64 levels deep). `issues` name the fields.
+ *
+ * @example
+ * await publish(trx, orderPlaced, { n: 1.5 }).catch((e) => e.message);
+ * // 'event for topic order.placed refused: n: Invalid input: expected int, received number'
  */
 export class EventPayloadError extends Error {
   constructor(

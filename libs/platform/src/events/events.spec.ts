@@ -164,6 +164,33 @@ describe('relay', () => {
     expect(seen.map((s) => s.context.eventId)).toEqual([...ids, ...ids]);
   });
 
+  it('a row whose mark failed after its XADD is relayed again with the same event id', async () => {
+    // A real failure between XADD and the mark: Postgres refuses the first mark (a trigger), as a crash would
+    // lose it. A sequence counts the calls: nextval is not undone by the failed transaction.
+    await sql`create sequence mark_calls`.execute(t.db);
+    await sql`
+      create function fail_mark() returns trigger language plpgsql as $$
+      begin
+        if nextval('mark_calls') = 1 then raise exception 'mark lost'; end if;
+        return new;
+      end $$`.execute(t.db);
+    await sql`create trigger fail_mark before update on platform_event_outbox for each row execute function fail_mark()`.execute(
+      t.db,
+    );
+    try {
+      const relay = new OutboxRelay({ db: t.db, redis: t.redis, prefix: t.prefix });
+      const eventId = await publishOne(1);
+      await expect(relay.relayOnce()).rejects.toThrow('mark lost');
+      expect(await relay.relayOnce()).toBe(1);
+      const entries = await t.redis.xrange(eventKeys(t.prefix, orderPlaced.name).stream, '-', '+');
+      expect(entries.map(([, fields]) => fields[1])).toEqual([eventId, eventId]);
+    } finally {
+      await sql`drop trigger fail_mark on platform_event_outbox`.execute(t.db);
+      await sql`drop function fail_mark`.execute(t.db);
+      await sql`drop sequence mark_calls`.execute(t.db);
+    }
+  });
+
   it('reports its lag as a warn once the oldest unrelayed event is older than the threshold', async () => {
     await publishOne(1);
     await sql`update platform_event_outbox set published_at = now() - interval '2 minutes'`.execute(t.db);

@@ -217,6 +217,10 @@ describe('subscriptions', () => {
     await waitFor('both subscriptions', () => a.length >= 20 && b.length >= 20);
     expect(a.map((s) => s.context.eventId)).toEqual(ids);
     expect(b.map((s) => s.context.eventId)).toEqual(ids);
+    for (const component of started.splice(0).reverse()) await component.stop();
+    // Stopped consumers that held nothing leave their groups.
+    const stream = eventKeys(t.prefix, orderPlaced.name).stream;
+    expect(await t.redis.xinfo('CONSUMERS', stream, 'sub-a')).toEqual([]);
   });
 
   it('with two consumers, a handler running past the lease keeps its event and the batch behind it', async () => {

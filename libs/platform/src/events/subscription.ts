@@ -172,6 +172,7 @@ export class Subscription<T> implements Component {
     clearTimeout(timer);
     clearInterval(this.renewTimer);
     this.running = undefined;
+    await this.leaveGroups();
     this.reader?.disconnect();
     this.reader = undefined;
   }
@@ -199,6 +200,30 @@ export class Subscription<T> implements Component {
 
   private letGo(stream: string, id: string): void {
     this.held.get(stream)?.delete(id);
+  }
+
+  /**
+   * Removes this consumer from the groups when it holds no pending event (DELCONSUMER would drop pending
+   * entries, so one that still holds some stays for XAUTOCLAIM), so stopped replicas do not pile up in
+   * `XINFO CONSUMERS`. Best effort: Redis may be gone at shutdown.
+   */
+  private async leaveGroups(): Promise<void> {
+    for (const stream of this.streams) {
+      try {
+        const mine = (await this.options.redis.xpending(
+          stream,
+          this.subscription,
+          '-',
+          '+',
+          1,
+          this.consumer,
+        )) as unknown[];
+        if (mine.length === 0)
+          await this.options.redis.xgroup('DELCONSUMER', stream, this.subscription, this.consumer);
+      } catch {
+        // left for an operator (`XGROUP DELCONSUMER`); harmless
+      }
+    }
   }
 
   /** Creates the group on both streams where it is missing (BUSYGROUP: it exists, nothing to do). */

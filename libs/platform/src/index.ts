@@ -15,3 +15,6 @@ export * from './service';
 // --- jobs and schedules ---
 export * from './jobs';
 export * from './schedule';
+
+// --- events (outbox, relay, subscriptions) ---
+export * from './events';

@@ -25,19 +25,16 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { assertName, assertPriority, type JobDefinition } from './job-definition';
 import { JobEvents } from './job-events';
+import type { JobLogger } from './job-logger';
 import { JobMetrics, type QueueDepth } from './job-metrics';
 import { parseRecord, type AttemptFailure } from './job-record';
-import { JobWorker, type JobWorkerOptions } from './job-worker';
+import { JobWorker } from './job-worker';
 import { DEFAULT_JOBS_PREFIX, queueKeys, queueRegistryKey, type QueueKeys } from './queue-keys';
 import { enqueueScript, purgeDeadScript, retryDeadScript } from './queue-scripts';
+import type { WorkerHost } from './worker-host';
+import type { JobWorkerOptions } from './worker-options';
 
-/** The pino methods the job system uses, so any pino-like logger fits. */
-export interface JobLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { JobLogger } from './job-logger';
 
 /** Options of {@link JobQueue}. */
 export interface JobQueueOptions {
@@ -130,7 +127,7 @@ const DEAD_CHUNK = 1000;
  * const worker = jobs.createWorker({ jobs: [pollTrigger], concurrency: 50 });
  * await worker.start(); // lifecycle component: stop() drains and hands back
  */
-export class JobQueue {
+export class JobQueue implements WorkerHost {
   readonly redis: Redis;
   readonly prefix: string;
   readonly events = new JobEvents();

@@ -1,54 +1,24 @@
 import type { Redis } from 'ioredis';
-import { retryDelayMs, type JobContext, type JobDefinition } from './job-definition';
+import { retryDelayMs, type JobDefinition } from './job-definition';
 import type { JobSeries } from './job-metrics';
 import { errorText, parseRecord } from './job-record';
-import type { JobQueue } from './job-queue';
 import { PermanentJobError } from './permanent-job-error';
 import type { QueueKeys } from './queue-keys';
 import { ackScript, extendScript, releaseScript, takeScript } from './queue-scripts';
+import { abort, RunContext, type Running as Run, type RunQueue } from './run-context';
+import type { WorkerHost } from './worker-host';
+import {
+  resolveWorkerOptions,
+  type JobWorkerOptions,
+  type RateLimit,
+  type ResolvedWorkerOptions,
+} from './worker-options';
 
-/** At most `max` job starts in any sliding window of `intervalMs`, across every worker of the queue. */
-export interface RateLimit {
-  max: number;
-  intervalMs: number;
-}
+export type { JobWorkerOptions, RateLimit } from './worker-options';
 
-/** Options of a worker; every field but `jobs` has a default. */
-export interface JobWorkerOptions {
-  /** Jobs this worker runs; it takes from every queue they name. */
-  jobs: readonly JobDefinition[];
-  /** Handlers running at once in this process, across its queues. Default 10. */
-  concurrency?: number;
-  /** Most jobs taken per round trip. Default `min(concurrency, 100)`. */
-  batchSize?: number;
-  /**
-   * Jobs taken ahead of free handler slots, so the next batch is already here when slots free up (Redis and
-   * handlers then work at the same time). They are leased (and renewed) while they wait, and handed back at
-   * once on shutdown. 0 disables. Default `batchSize`.
-   */
-  prefetch?: number;
-  /** Lease length in ms; renewed every third of it while a handler runs. Default 30,000. */
-  leaseMs?: number;
-  /** How long `stop()` lets in-flight jobs finish before aborting and handing them back. Default 10,000. */
-  shutdownTimeoutMs?: number;
-  /** Longest idle wait without a wake-up message (safety net for lost pub/sub messages). Default 5,000. */
-  pollIntervalMs?: number;
-  /** Rate limits by queue name; every worker of a queue must use the same. */
-  rateLimits?: Readonly<Record<string, RateLimit>>;
-  /** Lifecycle component name. Default `jobs-worker`. */
-  name?: string;
-}
+type Running = Run<QueueState>;
 
-interface Resolved {
-  concurrency: number;
-  batchSize: number;
-  prefetch: number;
-  leaseMs: number;
-  shutdownTimeoutMs: number;
-  pollIntervalMs: number;
-}
-
-interface QueueState {
+interface QueueState extends RunQueue {
   readonly keys: QueueKeys;
   readonly rate: RateLimit | undefined;
   wakeSeq: number;
@@ -67,18 +37,6 @@ interface QueueState {
   readonly held: Map<string, Running>;
 }
 
-interface Running {
-  readonly queue: QueueState;
-  readonly id: string;
-  readonly attempt: number;
-  readonly raw: string;
-  /** Created on first use of `context.signal` (most handlers never read it, and it costs microseconds). */
-  controller: AbortController | null;
-  abortReason: Error | null;
-  /** Handed back on shutdown: its outcome must not be acked (the attempt number is reused by the next run). */
-  released: boolean;
-}
-
 const DEFAULT_BACKOFF = { baseMs: 1000, maxMs: 600_000 };
 /** Completed jobs per ack script call (one packed argument). */
 const ACK_CHUNK = 2000;
@@ -87,12 +45,6 @@ const FAILURE_CHUNK = 200;
 
 function pendingAcks(q: QueueState): number {
   return q.completed.length + q.failures.length / 5;
-}
-
-function positive(label: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${label} must be a positive integer, got ${value}`);
-  return value;
 }
 
 /**
@@ -107,8 +59,8 @@ function positive(label: string, value: number): number {
  */
 export class JobWorker {
   readonly name: string;
-  private readonly options: Resolved;
-  private readonly definitions = new Map<string, JobDefinition>();
+  private readonly options: ResolvedWorkerOptions;
+  private readonly definitions: ReadonlyMap<string, JobDefinition>;
   private readonly queues = new Map<string, QueueState>();
   /** Jobs this worker holds a lease on, across its queues (the sum of their `held` sizes). */
   private held = 0;
@@ -124,47 +76,26 @@ export class JobWorker {
   private flushDeadline = Infinity;
 
   constructor(
-    private readonly queue: JobQueue,
+    private readonly queue: WorkerHost,
     options: JobWorkerOptions,
   ) {
-    this.name = options.name ?? 'jobs-worker';
-    const concurrency = positive('concurrency', options.concurrency ?? 10);
-    const batchSize = positive('batchSize', options.batchSize ?? Math.min(concurrency, 100));
-    const prefetch = options.prefetch ?? batchSize;
-    if (!Number.isInteger(prefetch) || prefetch < 0)
-      throw new Error(`prefetch must be an integer >= 0, got ${prefetch}`);
-    this.options = {
-      concurrency,
-      batchSize,
-      prefetch,
-      leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
-      shutdownTimeoutMs: Math.max(0, options.shutdownTimeoutMs ?? 10_000),
-      pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs ?? 5000),
-    };
-    if (options.jobs.length === 0) throw new Error('a worker needs at least one job definition');
-    for (const job of options.jobs) {
-      if (this.definitions.has(job.name)) throw new Error(`job "${job.name}" is given twice`);
-      this.definitions.set(job.name, job);
-      if (!this.queues.has(job.queue)) {
-        const rate = options.rateLimits?.[job.queue];
-        if (rate) {
-          positive(`rateLimits.${job.queue}.max`, rate.max);
-          positive(`rateLimits.${job.queue}.intervalMs`, rate.intervalMs);
-        }
-        this.queues.set(job.queue, {
-          keys: queue.keys(job.queue),
-          rate,
-          wakeSeq: 0,
-          wake: null,
-          completed: [],
-          failures: [],
-          flushScheduled: false,
-          flushing: null,
-          taking: false,
-          series: new Map(),
-          held: new Map(),
-        });
-      }
+    this.options = resolveWorkerOptions(options);
+    this.name = this.options.name;
+    this.definitions = this.options.definitions;
+    for (const [name, rate] of this.options.queues) {
+      this.queues.set(name, {
+        keys: queue.keys(name),
+        rate,
+        wakeSeq: 0,
+        wake: null,
+        completed: [],
+        failures: [],
+        flushScheduled: false,
+        flushing: null,
+        taking: false,
+        series: new Map(),
+        held: new Map(),
+      });
     }
   }
 
@@ -382,7 +313,7 @@ export class JobWorker {
           `stored payload no longer matches the schema of "${record.n}": ${parsed.error.message}`,
         );
       }
-      await definition.handler(parsed.data, new RunContext(run, record.n, record.m));
+      await definition.handler(parsed.data, new RunContext(run as Run, record.n, record.m));
       const seconds = (performance.now() - startedAt) / 1000;
       if (series) {
         series.run.observe(seconds);
@@ -570,46 +501,6 @@ export class JobWorker {
 interface TakeResult {
   nextDueMs: number;
   jobs: Running[];
-}
-
-/**
- * What a handler gets. A class, not an object literal with a getter, so the hot path builds one small object
- * of a stable shape per job; the abort signal is still created only when read.
- */
-class RunContext implements JobContext {
-  readonly id: string;
-  readonly queue: string;
-  readonly attempt: number;
-  readonly #run: Running;
-
-  constructor(
-    run: Running,
-    readonly name: string,
-    readonly maxAttempts: number,
-  ) {
-    this.#run = run;
-    this.id = run.id;
-    this.queue = run.queue.keys.queue;
-    this.attempt = run.attempt;
-  }
-
-  get signal(): AbortSignal {
-    return signalOf(this.#run);
-  }
-}
-
-/** The job's abort signal, created on first use (already aborted if the job was aborted before). */
-function signalOf(run: Running): AbortSignal {
-  if (!run.controller) {
-    run.controller = new AbortController();
-    if (run.abortReason) run.controller.abort(run.abortReason);
-  }
-  return run.controller.signal;
-}
-
-function abort(run: Running, reason: Error): void {
-  run.abortReason ??= reason;
-  run.controller?.abort(reason);
 }
 
 /**

@@ -18,7 +18,7 @@
 import { Cron } from 'croner';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { JobLogger } from '../jobs/job-queue';
+import type { JobLogger } from '../jobs/job-logger';
 import { RedisScript } from '../jobs/redis-script';
 import type { ScheduleDefinition } from './schedule-definition';
 

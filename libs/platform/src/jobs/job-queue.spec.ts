@@ -247,7 +247,7 @@ describe('retries and dead letters', () => {
     await waitFor('the good job to run', () => runs.length === 1);
     const [dead] = await queue.listDead(q);
     expect(dead).toMatchObject({ id: '900', name: '(unreadable record)', payload: 'not json' });
-    expect(dead.failures[0].error).toMatch(/no handler/);
+    expect(dead.failures[0].error).toMatch(/unreadable record/);
   });
 
   it('computes backoff as equal jitter, capped', () => {

@@ -7,7 +7,10 @@ export interface QueueKeys {
   readonly queue: string;
   /** Pub/sub channel that wakes idle workers (enqueue, retry, hand-back). */
   readonly wakeChannel: string;
-  /** `KEYS[1..11]` of every queue script: ready, delayed, leases, jobs, attempts, history, dead, unique, seq, rate, rate-used. */
+  /**
+   * `KEYS[1..12]` of every queue script: ready, delayed, leases, jobs, attempts, history, dead, unique, takes,
+   * rate, rate-used, calls (see queue-scripts.ts).
+   */
   readonly all: readonly string[];
   readonly ready: string;
   readonly delayed: string;
@@ -16,6 +19,8 @@ export interface QueueKeys {
   readonly attempts: string;
   readonly history: string;
   readonly dead: string;
+  /** Take token -> the ids that take holds. */
+  readonly takes: string;
 }
 
 /** Default key prefix of the job system; tests use their own to run in parallel. */
@@ -38,9 +43,10 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     'hist',
     'dead',
     'uniq',
-    'seq',
+    'takes',
     'rate',
     'rate-used',
+    'calls',
   ] as const;
   const all = names.map((name) => base + name);
   return {
@@ -54,6 +60,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     attempts: all[4],
     history: all[5],
     dead: all[6],
+    takes: all[8],
   };
 }
 

@@ -5,9 +5,17 @@ export interface RunQueue {
   readonly keys: { readonly queue: string };
 }
 
+/** The lease a run is held under: one per take (see take-lease.ts). */
+export interface RunLease {
+  readonly token: string;
+  /** The worker's last confirmed lease ended before it could renew it: the job may run elsewhere now. */
+  readonly expired: boolean;
+}
+
 /** One leased job in a worker: prefetched and waiting, or running. */
-export interface Running<Q extends RunQueue = RunQueue> {
+export interface Running<Q extends RunQueue = RunQueue, L extends RunLease = RunLease> {
   readonly queue: Q;
+  readonly lease: L;
   readonly id: string;
   readonly attempt: number;
   readonly raw: string;

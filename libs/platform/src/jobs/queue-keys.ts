@@ -19,6 +19,8 @@ export interface QueueKeys {
   readonly attempts: string;
   readonly history: string;
   readonly dead: string;
+  /** Unique key -> id of the waiting job that holds it. */
+  readonly unique: string;
   /** Take token -> the ids that take holds. */
   readonly takes: string;
 }
@@ -60,6 +62,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     attempts: all[4],
     history: all[5],
     dead: all[6],
+    unique: all[7],
     takes: all[8],
   };
 }

@@ -326,17 +326,16 @@ if n > 0 then
     for k, id in ipairs(ids) do
       local rec = recs[k]
       if rec then
-        local c = string.byte(rec, 3)
         if string.find(id, '[,;:]') then
           deadUnreadable(id, now, 'invalid job id: it contains , ; or : (ids are UUIDs written by the queue)')
           reclaimed[#reclaimed + 1] = '(invalid id)'
           reclaimed[#reclaimed + 1] = 1
-        elseif string.sub(rec, 1, 2) ~= 'J1' or (c ~= 117 and c ~= 45) then
+        elseif not header(rec) then
           deadUnreadable(id, now, UNREADABLE)
           reclaimed[#reclaimed + 1] = '(unreadable record)'
           reclaimed[#reclaimed + 1] = 1
         else
-          if c == 117 then
+          if string.byte(rec, 3) == 117 then
             local u = string.match(rec, '^J1u %S+ %S+ %S+ %S+ %S+ ([^\\n]*)\\n')
             if u and redis.call('HGET', KEYS[8], u) == id then redis.call('HDEL', KEYS[8], u) end
           end

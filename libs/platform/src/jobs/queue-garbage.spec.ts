@@ -41,7 +41,9 @@ afterAll(() => t.close());
 
 /** Every key of the queue, dumped: equal snapshots mean nothing was written. */
 async function snapshot(keys: QueueKeys): Promise<(string | null)[]> {
-  return Promise.all(keys.all.map(async (key) => (await t.redis.dumpBuffer(key))?.toString('base64') ?? null));
+  return Promise.all(
+    keys.all.map(async (key) => (await t.redis.dumpBuffer(key))?.toString('base64') ?? null),
+  );
 }
 
 /** Records a script must survive: not ours at all, the old JSON format, a lone surrogate, a broken header. */

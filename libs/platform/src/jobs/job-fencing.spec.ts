@@ -176,9 +176,11 @@ describe('Redis restarted under a worker', () => {
     await worker.start();
     await waitFor('4 old jobs in flight', () => worker.inFlight === 4);
     await own.restart(); // every key is gone: the old jobs' leases and records too
+    // Delayed, so they still wait when the old handlers finish and send their (stale) completions.
     const fresh = await jobs.enqueueMany(
       job,
       Array.from({ length: 8 }, (_, i) => ({ label: `new-${i}` })),
+      { delayMs: 1500 },
     );
     await waitFor(
       'the old handlers to finish and ack',

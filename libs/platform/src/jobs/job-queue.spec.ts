@@ -240,7 +240,8 @@ describe('retries and dead letters', () => {
     );
     const keys = queue.keys(q);
     await t.redis.hset(keys.jobs, '900', 'not json');
-    await t.redis.zadd(keys.ready, 0, '900');
+    await t.redis.zadd(keys.ready, 0, '0');
+    await t.redis.rpush(keys.readyList(0), '900');
     await queue.enqueue(job, { n: 1 });
     await startWorker({ jobs: [job] });
     await waitFor('the bad record to be dead', async () => (await queue.stats([q]))[q].dead === 1);

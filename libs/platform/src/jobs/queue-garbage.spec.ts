@@ -129,7 +129,8 @@ describe('the issue 7 input: a lone surrogate between two good jobs', () => {
     // As an older producer wrote it (JSON.stringify escapes a lone surrogate; Redis's cjson refused it).
     const record = `J1u 0 10 0 0 note note:42\n${JSON.stringify({ title: '\ud83d' })}`;
     await t.redis.hset(keys.jobs, 'old-1', record, 'old-2', record);
-    await t.redis.zadd(keys.ready, 0, 'old-1');
+    await t.redis.zadd(keys.ready, 0, '0');
+    await t.redis.rpush(keys.readyList(0), 'old-1');
     await t.redis.zadd(keys.delayed, 0, 'old-2');
     await t.redis.hset(keys.unique, 'note:42', 'old-1');
     await queue.enqueueMany(job, [{ title: 'first' }, { title: 'third' }]);
@@ -150,7 +151,8 @@ describe('every script, fed stored values it cannot parse', () => {
       const q = nextQueue();
       const { keys, a, c } = await goodPair(q);
       await t.redis.hset(keys.jobs, 'bad', bad);
-      await t.redis.zadd(keys.ready, 0, 'bad');
+      await t.redis.zadd(keys.ready, 0, '0');
+      await t.redis.lpush(keys.readyList(0), 'bad');
       expect((await takeAll(keys, 'tok-1')).sort()).toEqual([a, c].sort());
       expect(await deadReason(q, 'bad')).toMatch(/unreadable record/);
       expect((await queue.stats([q]))[q]).toEqual({ ready: 0, delayed: 0, leased: 2, dead: 1 });
@@ -233,7 +235,8 @@ describe('every script, fed stored values it cannot parse', () => {
     const { keys, a, c } = await goodPair(q);
     const good = 'J1- 0 3 0 0 note \n{"title":"x"}';
     await t.redis.hset(keys.jobs, 'bad-att', good, 'bad,id', good, 'bad-hist', good);
-    await t.redis.zadd(keys.ready, 0, 'bad-att', 0, 'bad,id', 0, 'bad-hist');
+    await t.redis.zadd(keys.ready, 0, '0');
+    await t.redis.lpush(keys.readyList(0), 'bad-att', 'bad,id', 'bad-hist');
     await t.redis.hset(keys.attempts, 'bad-att', 'many');
     await t.redis.hset(keys.history, 'bad-hist', '{"not":"an array"');
     await t.redis.hset(keys.unique, 'note:42', 'no-such-job');

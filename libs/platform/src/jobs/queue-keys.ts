@@ -12,7 +12,10 @@ export interface QueueKeys {
    * rate, rate-used, calls (see queue-scripts.ts).
    */
   readonly all: readonly string[];
+  /** The set of priorities that have ready jobs (see {@link QueueKeys.readyList}). */
   readonly ready: string;
+  /** The FIFO list of ready jobs of one priority. */
+  readyList(priority: number): string;
   readonly delayed: string;
   readonly leases: string;
   readonly jobs: string;
@@ -56,6 +59,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     wakeChannel: `${base}wake`,
     all,
     ready: all[0],
+    readyList: (priority: number) => `${all[0]}:${priority}`,
     delayed: all[1],
     leases: all[2],
     jobs: all[3],

@@ -2,8 +2,9 @@ import { RedisScript } from './redis-script';
 
 /*
  * The queue's atomic steps. KEYS are always queueKeys(...).all:
- *   1 ready    ZSET  id -> (priority + 1000) * 2^42 + enqueue ms (from the id); equal scores sort by id, and
- *                    ids are time-ordered, so a queue is FIFO within a priority
+ *   1 ready    ZSET  priority -> priority, the priorities that have ready jobs; the jobs of priority p are the
+ *                    LIST <ready>:<p> (FIFO: new and due jobs RPUSH, reclaims and hand-backs LPUSH, takes LPOP).
+ *                    A list costs a tenth of a ZSET per job (no skiplist node, no dict entry) on enqueue and take
  *   2 delayed  ZSET  id -> run-at (Redis server time, ms)
  *   3 leases   ZSET  take token -> lease expiry (Redis server time, ms); one member per take, not per job
  *   4 jobs     HASH  id -> record: a header line written by the client, then the payload JSON (job-record.ts).
@@ -47,12 +48,44 @@ local function checkTypes(...)
   end
   return nil
 end
--- The enqueue time (ms) in a UUIDv7 id (its first 48 bits); 0 for any other id.
-local function idMs(id)
-  return tonumber(string.sub(id, 1, 8) .. string.sub(id, 10, 13), 16) or 0
+local function readyKey(p)
+  return KEYS[1] .. ':' .. p
 end
-local function readyScore(priority, id)
-  return (priority + 1000) * 4398046511104 + idMs(id)
+-- Dead-letters a job whose record this queue cannot read (or lost), counting the attempt, with the reason.
+local deadUnreadable
+-- Appends (or, with front, prepends in order) ids to the ready list of priority p. A list key of another
+-- type (written by hand) cannot take them: they are dead-lettered with the reason instead of raising.
+local function pushReady(p, ids, front, now)
+  if #ids == 0 then return end
+  local key = readyKey(p)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= 'list' then
+    for _, id in ipairs(ids) do deadUnreadable(id, now, 'ready list ' .. key .. ' holds a ' .. t) end
+    return
+  end
+  if front then
+    local rev = {}
+    for k = #ids, 1, -1 do rev[#rev + 1] = ids[k] end
+    redis.call('LPUSH', key, unpack(rev))
+  else
+    redis.call('RPUSH', key, unpack(ids))
+  end
+  redis.call('ZADD', KEYS[1], p, p)
+end
+-- Groups ids by priority: { [p] = { id, ... } } and the priorities in first-seen order.
+local function byPriority()
+  local groups, order = {}, {}
+  return function(p, id)
+    local g = groups[p]
+    if not g then
+      g = {}
+      groups[p] = g
+      order[#order + 1] = p
+    end
+    g[#g + 1] = id
+  end, function(front, now)
+    for _, p in ipairs(order) do pushReady(p, groups[p], front, now) end
+  end
 end
 -- Header of a record: "J1<u|-> <priority> <maxAttempts> <dueAt> <enqueuedAt> <name> <uniqueKey>\\n<payload>".
 -- Returns priority, maxAttempts, name; nil if the record is not one this queue wrote.
@@ -76,8 +109,7 @@ end
 local function attempts(id)
   return tonumber(redis.call('HGET', KEYS[5], id) or '0') or 0
 end
--- Dead-letters a job whose record this queue cannot read (or lost), counting the attempt, with the reason.
-local function deadUnreadable(id, now, reason)
+deadUnreadable = function(id, now, reason)
   local attempt = attempts(id) + 1
   redis.call('HSET', KEYS[5], id, attempt)
   appendHistory(id, historyEntry(attempt, now, reason))
@@ -137,7 +169,7 @@ end
  * job's id (a compact reply: building and parsing values per job cost as much as storing it).
  */
 export const enqueueScript = new RedisScript(`${PRELUDE}
-local bad = checkTypes(1, 2, 4, 8, 12)
+local bad = checkTypes(1, 2, 4, 5, 6, 7, 8, 12)
 if bad then return bad end
 local now = nowMs()
 local count = tonumber(ARGV[2])
@@ -149,13 +181,14 @@ local function line()
   pos = stop + 1
   return value
 end
+-- A unique key's job still waits if its record exists and it is not dead (the take frees the key).
 local function waiting(id)
-  return redis.call('ZSCORE', KEYS[1], id) or redis.call('ZSCORE', KEYS[2], id)
+  return redis.call('HEXISTS', KEYS[4], id) == 1 and not redis.call('ZSCORE', KEYS[7], id)
 end
 local repeated = redis.call('ZSCORE', KEYS[12], ARGV[5])
-local out, records, ready, delayed, fresh = {}, {}, {}, {}, {}
+local out, records, delayed, fresh = {}, {}, {}, {}
+local addReady, pushAll = byPriority()
 local shared = ARGV[4] == '1'
-local ms = tonumber(ARGV[6])
 local ukey, priority, delay, id, rec
 if shared then ukey, priority, delay = line(), tonumber(line()), tonumber(line()) end
 for j = 1, count do
@@ -190,8 +223,7 @@ for j = 1, count do
       delayed[#delayed + 1] = now + delay
       delayed[#delayed + 1] = id
     else
-      ready[#ready + 1] = (priority + 1000) * 4398046511104 + ms
-      ready[#ready + 1] = id
+      addReady(priority, id)
     end
   end
 end
@@ -200,7 +232,7 @@ redis.call('ZADD', KEYS[12], now, ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now - ${CALL_WINDOW_MS})
 redis.call('PEXPIRE', KEYS[12], ${CALL_WINDOW_MS})
 if #records > 0 then redis.call('HSET', KEYS[4], unpack(records)) end
-if #ready > 0 then redis.call('ZADD', KEYS[1], unpack(ready)) end
+pushAll(false, now)
 if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
 if #records > 0 then redis.call('PUBLISH', ARGV[1], '1') end
 return out
@@ -250,15 +282,14 @@ end
 local reclaimed = {}
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
 if #due > 0 then
-  local args = {}
+  local addReady, pushAll = byPriority()
   local recs = redis.call('HMGET', KEYS[4], unpack(due))
   redis.call('ZREM', KEYS[2], unpack(due))
   for k, id in ipairs(due) do
     if recs[k] then
       local p = header(recs[k])
       if p then
-        args[#args + 1] = readyScore(p, id)
-        args[#args + 1] = id
+        addReady(p, id)
       else
         deadUnreadable(id, now, UNREADABLE)
         reclaimed[#reclaimed + 1] = '(unreadable record)'
@@ -266,9 +297,10 @@ if #due > 0 then
       end
     end
   end
-  if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end
+  pushAll(false, now)
 end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
+local addBack, pushBack = byPriority()
 for _, t in ipairs(expired) do
   local packed = redis.call('HGET', KEYS[9], t)
   redis.call('HDEL', KEYS[9], t)
@@ -290,13 +322,15 @@ for _, t in ipairs(expired) do
           redis.call('ZADD', KEYS[7], now, id)
           reclaimed[#reclaimed + 1] = 1
         else
-          redis.call('ZADD', KEYS[1], readyScore(p, id), id)
+          addBack(p, id)
           reclaimed[#reclaimed + 1] = 0
         end
       end
     end
   end
 end
+-- Reclaimed jobs go back to the head of their priority: they were taken before the jobs waiting now.
+pushBack(true, now)
 local n = tonumber(ARGV[2])
 local rateMax = tonumber(ARGV[4])
 local interval = tonumber(ARGV[5])
@@ -317,10 +351,22 @@ if rateMax > 0 then
   end
 end
 if n > 0 then
-  local popped = redis.call('ZPOPMIN', KEYS[1], n)
-  if #popped > 0 then
-    local ids = {}
-    for k = 1, #popped, 2 do ids[#ids + 1] = popped[k] end
+  -- Lowest priority number first; a priority whose list is empty (or not a list) leaves the set.
+  local ids = {}
+  for _ = 1, 50 do
+    if #ids >= n then break end
+    local top = redis.call('ZRANGE', KEYS[1], 0, 0)
+    if #top == 0 then break end
+    local key = readyKey(top[1])
+    local want = n - #ids
+    local got = false
+    if redis.call('TYPE', key)['ok'] == 'list' then got = redis.call('LPOP', key, want) end
+    if got then
+      for _, id in ipairs(got) do ids[#ids + 1] = id end
+    end
+    if not got or #got < want or redis.call('EXISTS', key) == 0 then redis.call('ZREM', KEYS[1], top[1]) end
+  end
+  if #ids > 0 then
     local recs = redis.call('HMGET', KEYS[4], unpack(ids))
     local mine = {}
     for k, id in ipairs(ids) do
@@ -435,13 +481,15 @@ local now = nowMs()
 local ids = {}
 for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
 local back = unhold(ARGV[2], ids)
+local addBack, pushBack = byPriority()
 for _, id in ipairs(back) do
   local rec = redis.call('HGET', KEYS[4], id)
   if rec then
     local p = header(rec)
-    if p then redis.call('ZADD', KEYS[1], readyScore(p, id), id) else deadUnreadable(id, now, UNREADABLE) end
+    if p then addBack(p, id) else deadUnreadable(id, now, UNREADABLE) end
   end
 end
+pushBack(true, now)
 if #back > 0 then redis.call('PUBLISH', ARGV[1], '1') end
 return #back
 `);
@@ -451,7 +499,7 @@ return #back
  * no ids means "the oldest `limit` dead jobs". A job whose record cannot be read stays dead. Returns the number moved.
  */
 export const retryDeadScript = new RedisScript(`${PRELUDE}
-local bad = checkTypes(1, 4, 5, 7)
+local bad = checkTypes(1, 4, 5, 6, 7)
 if bad then return bad end
 local ids = {}
 if #ARGV > 2 then
@@ -460,15 +508,18 @@ else
   ids = redis.call('ZRANGE', KEYS[7], 0, tonumber(ARGV[2]) - 1)
 end
 local moved = 0
+local now = nowMs()
+local addReady, pushAll = byPriority()
 for _, id in ipairs(ids) do
   local rec = redis.call('HGET', KEYS[4], id)
   local p = rec and header(rec)
   if p and redis.call('ZREM', KEYS[7], id) == 1 then
     redis.call('HDEL', KEYS[5], id)
-    redis.call('ZADD', KEYS[1], readyScore(p, id), id)
+    addReady(p, id)
     moved = moved + 1
   end
 end
+pushAll(false, now)
 if moved > 0 then redis.call('PUBLISH', ARGV[1], '1') end
 return moved
 `);
@@ -499,9 +550,14 @@ return purged
 export const statsScript = new RedisScript(`${PRELUDE}
 local bad = checkTypes(1, 2, 7, 9)
 if bad then return bad end
+local ready = 0
+for _, p in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local key = readyKey(p)
+  if redis.call('TYPE', key)['ok'] == 'list' then ready = ready + redis.call('LLEN', key) end
+end
 local leased = 0
 for _, packed in ipairs(redis.call('HVALS', KEYS[9])) do
   for _ in string.gmatch(packed, '[^,]+') do leased = leased + 1 end
 end
-return { redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), leased, redis.call('ZCARD', KEYS[7]) }
+return { ready, redis.call('ZCARD', KEYS[2]), leased, redis.call('ZCARD', KEYS[7]) }
 `);

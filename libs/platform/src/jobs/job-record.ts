@@ -64,23 +64,41 @@ export function errorText(error: unknown): string {
  * `unreadable` set, which the worker dead-letters with that reason; it never throws.
  */
 export function parseRecord(raw: string): JobRecord {
-  const end = raw.indexOf('\n');
-  const head = end > 0 ? raw.slice(0, end).split(' ', 6) : [];
-  if (head.length === 6 && (head[0] === 'J1-' || head[0] === 'J1u')) {
-    try {
-      return {
-        n: head[5],
-        p: Number(head[1]),
-        m: Number(head[2]),
-        r: Number(head[3]),
-        t: Number(head[4]),
-        d: JSON.parse(raw.slice(end + 1)) as unknown,
-      };
-    } catch (error) {
-      return unreadable(raw, `unreadable payload: ${errorText(error)}`);
-    }
+  // indexOf and slice rather than split: this runs once per job on the worker's hot path.
+  const flag = raw.charCodeAt(2);
+  if (!raw.startsWith('J1') || (flag !== 45 && flag !== 117) || raw.charCodeAt(3) !== 32) {
+    return unreadable(raw, 'unreadable record: not a job this queue wrote');
   }
-  return unreadable(raw, 'unreadable record: not a job this queue wrote');
+  const a = raw.indexOf(' ', 4);
+  const b = raw.indexOf(' ', a + 1);
+  const c = raw.indexOf(' ', b + 1);
+  const d = raw.indexOf(' ', c + 1);
+  const e = raw.indexOf(' ', d + 1);
+  const end = raw.indexOf('\n', e + 1);
+  if (a < 0 || b < 0 || c < 0 || d < 0 || e < 0 || end < 0) {
+    return unreadable(raw, 'unreadable record: incomplete header');
+  }
+  const p = Number(raw.slice(4, a));
+  const m = Number(raw.slice(a + 1, b));
+  const r = Number(raw.slice(b + 1, c));
+  const t = Number(raw.slice(c + 1, d));
+  const n = raw.slice(d + 1, e);
+  if (
+    !Number.isInteger(p) ||
+    p < -1000 ||
+    p > 1000 ||
+    !Number.isInteger(m) ||
+    m < 1 ||
+    !Number.isFinite(r + t) ||
+    n === ''
+  ) {
+    return unreadable(raw, 'unreadable record: invalid header');
+  }
+  try {
+    return { n, p, m, r, t, d: JSON.parse(raw.slice(end + 1)) as unknown };
+  } catch (error) {
+    return unreadable(raw, `unreadable payload: ${errorText(error)}`);
+  }
 }
 
 function unreadable(raw: string, why: string): JobRecord {

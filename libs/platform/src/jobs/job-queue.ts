@@ -2,22 +2,20 @@
  * The job queue: producers enqueue typed jobs, workers lease and run them. Redis (ioredis) is the only
  * dependency; every state change is one Lua script, so a queue is consistent whatever process dies when.
  *
- * Guarantees (also in ./README.md):
- * - At-least-once delivery. A worker takes jobs under a lease (default 30 s, renewed every third of it while
- *   the handler runs). If the worker dies (SIGKILL, OOM, network cut) the lease expires and the next take by any
- *   worker puts the job back to ready: it runs again elsewhere. No job is dropped because a process stopped, so
- *   handlers MUST be idempotent. An expired lease counts as an attempt, so a job that kills its worker every time
- *   ends in the dead-letter set instead of looping forever.
- * - Retries: a handler that throws is retried after `min(maxMs, baseMs * 2^(attempt-1))` ms with equal jitter
- *   (uniform in [cap/2, cap]); after `maxAttempts` attempts (default 10) the job goes to the dead-letter set with
- *   its payload and the history of every failed attempt, where it can be listed, retried or purged. A handler
- *   that throws {@link PermanentJobError} goes there at once (retrying cannot help); the attempt still counts.
- * - Unique jobs: while a job enqueued with `uniqueKey` waits (ready or delayed), enqueueing the same key is a
- *   no-op that returns the waiting job's id. The key is freed when a worker starts the job.
- * - Rate limit (per queue, set on workers): at most `max` job starts in any sliding window of `intervalMs`,
- *   across all workers of the queue, retries included.
- * - Ordering: lower priority number first, then FIFO by enqueue order; retries and delayed jobs rejoin by
- *   their original sequence number.
+ * Guarantees (with their conditions: ./README.md#guarantees):
+ * - At-least-once delivery while Redis keeps its data (`appendonly yes`, `maxmemory-policy noeviction`, checked
+ *   by `queueRedisCheck`): every job runs or is dead-lettered with a reason; handlers MUST be idempotent.
+ * - Leases and fencing: a take leases a batch under one token; completions, failures, renewals and hand-backs
+ *   present it and change nothing once the lease expired; ids are UUIDv7 and never repeat.
+ * - Re-sent commands (ioredis re-sends after a reconnect) are no-ops: the producer names ids and the call, the
+ *   worker names the take token.
+ * - No script fails after its first write: payloads are opaque to Lua; unreadable stored values dead-letter
+ *   their job with the reason.
+ * - Retries with capped exponential backoff and equal jitter, then the dead-letter set; PermanentJobError
+ *   dead-letters at once.
+ * - Unique jobs: while a job with `uniqueKey` waits, enqueueing the same key returns the waiting job's id.
+ * - Rate limit (per queue, set on workers): at most `max` starts in any window of `intervalMs`.
+ * - Ordering: lower priority number first, FIFO within a priority.
  * - Graceful shutdown: see {@link JobWorker.stop}.
  */
 import type { Redis } from 'ioredis';

@@ -310,6 +310,43 @@ export class JobQueue implements WorkerHost {
     return stats;
   }
 
+  /**
+   * Jobs of `queue` waiting to run (ready in priority and FIFO order, then delayed by due time), up to `limit`,
+   * with their payloads: for tests and operators (the storage format is the queue's own business).
+   *
+   * @example
+   * (await jobs.listWaiting('partner-acme')).map((job) => job.payload);
+   */
+  async listWaiting(
+    queue: string,
+    { limit = 1000 }: { limit?: number } = {},
+  ): Promise<{ id: string; name: string; payload: unknown; state: 'ready' | 'delayed' }[]> {
+    const keys = this.keys(queue);
+    const ready: string[] = [];
+    for (const priority of await this.redis.zrange(keys.ready, 0, -1)) {
+      if (ready.length >= limit) break;
+      ready.push(...(await this.redis.lrange(keys.readyList(Number(priority)), 0, limit - ready.length - 1)));
+    }
+    const delayed =
+      ready.length < limit ? await this.redis.zrange(keys.delayed, 0, limit - ready.length - 1) : [];
+    const ids = [...ready, ...delayed];
+    if (ids.length === 0) return [];
+    const records = await this.redis.hmget(keys.jobs, ...ids);
+    return ids.flatMap((id, i) => {
+      const raw = records[i];
+      if (raw === null) return [];
+      const record = parseRecord(raw);
+      return [
+        {
+          id,
+          name: record.n,
+          payload: record.d,
+          state: i < ready.length ? ('ready' as const) : ('delayed' as const),
+        },
+      ];
+    });
+  }
+
   /** Dead-lettered jobs of `queue`, oldest first, with payload and attempt history. */
   async listDead(
     queue: string,

@@ -50,6 +50,7 @@ export class HandlerSlots {
   }
 
   notify(): void {
+    if (this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const resolve of waiters) resolve();

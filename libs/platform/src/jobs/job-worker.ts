@@ -26,9 +26,10 @@ interface QueueState extends RunQueue {
   readonly rate: RateLimit | undefined;
   readonly acks: AckBatcher;
   wakeSeq: number;
-  wake: (() => void) | null;
-  /** A take is in flight: completions wait for the next take instead of an ack call of their own. */
-  taking: boolean;
+  /** Loops of this queue waiting idle, woken by a pub/sub message. */
+  readonly wakers: Set<() => void>;
+  /** Takes in flight: completions wait for the next take instead of an ack call of their own. */
+  taking: number;
   /** A renewal is in flight (a hung one is not stacked). */
   extending: boolean;
   /** Metric series by job name (when the queue keeps metrics). */
@@ -82,8 +83,8 @@ export class JobWorker {
         rate,
         acks: new AckBatcher(host.redis, keys, (error) => this.reportError(state, error)),
         wakeSeq: 0,
-        wake: null,
-        taking: false,
+        wakers: new Set(),
+        taking: 0,
         extending: false,
         series: new Map(),
         leases: new Map(),
@@ -124,7 +125,11 @@ export class JobWorker {
     await subscriber.subscribe(...byChannel.keys());
     const beat = Math.max(50, Math.floor(this.options.leaseMs / 3));
     this.heartbeat = setInterval(() => this.queues.forEach((q) => void this.extendLeases(q)), beat);
-    this.loops = [...this.queues.values()].map((q) => this.loop(q));
+    // A rate-limited queue never prefetches (a take is a start there), so two loops take from it: one take is
+    // in flight while the jobs of the other run.
+    this.loops = [...this.queues.values()].flatMap((q) =>
+      q.rate ? [this.loop(q), this.loop(q)] : [this.loop(q)],
+    );
   }
 
   /**
@@ -154,7 +159,7 @@ export class JobWorker {
     if (this.held > 0) {
       await this.handBack(
         [...this.queues.values()].flatMap((q) =>
-          [...q.leases.values()].flatMap((l) => [...l.jobs] as Running[]),
+          [...q.leases.values()].flatMap((l) => l.holding() as Running[]),
         ),
       );
     }
@@ -215,8 +220,11 @@ export class JobWorker {
       let max: number;
       let reserved = 0;
       if (q.rate) {
-        // Rate-limited: a take counts as a start, so take only for free slots and start on arrival.
-        reserved = this.slots.reserve(this.options.batchSize);
+        // Rate-limited: a take counts as a start, so take only for free slots (reserved while the take is in
+        // flight) and start on arrival. Each of the two loops takes half a batch, so one take is in flight while
+        // the other's jobs run.
+        const want = Math.ceil(Math.min(this.options.batchSize, this.options.concurrency) / 2);
+        reserved = this.slots.free >= want ? this.slots.reserve(want) : 0;
         max = reserved;
       } else {
         const room = this.options.concurrency + this.options.prefetch - this.held - this.slots.reserved;
@@ -271,7 +279,7 @@ export class JobWorker {
     // Completions recorded so far ride along; on error they go back (recording is idempotent and fenced).
     const carried = q.acks.carry();
     let reply: (string | number)[];
-    q.taking = true;
+    q.taking++;
     const sentAt = performance.now();
     try {
       reply = (await takeScript.run(this.host.redis, q.keys.all, [
@@ -286,7 +294,7 @@ export class JobWorker {
       carried.restore();
       throw error;
     } finally {
-      q.taking = false;
+      q.taking--;
     }
     const reclaimed = Number(reply[1]);
     for (let i = 2; i < 2 + reclaimed * 2; i += 2) {
@@ -314,6 +322,7 @@ export class JobWorker {
           controller: null,
           abortReason: null,
           released: false,
+          settled: false,
         };
         lease.add(run);
         jobs.push(run);
@@ -327,7 +336,7 @@ export class JobWorker {
   }
 
   private untrack(run: Running): void {
-    if (!run.lease.jobs.has(run)) return;
+    if (run.settled) return;
     this.held--;
     if (run.lease.remove(run)) run.queue.leases.delete(run.lease.token);
   }
@@ -335,7 +344,7 @@ export class JobWorker {
   private dropLease(q: QueueState, lease: TakeLease): void {
     if (q.leases.get(lease.token) === lease) q.leases.delete(lease.token);
     this.host.logger?.warn(
-      { queue: q.keys.queue, jobs: lease.jobs.size },
+      { queue: q.keys.queue, jobs: lease.holding().length },
       'job lease could not be renewed in time; handlers aborted (the jobs may run elsewhere)',
     );
   }
@@ -382,7 +391,7 @@ export class JobWorker {
       if (!run.released) {
         q.acks.complete(run.lease.token, run.id);
         // While a take is in flight, the completion rides along with the take the loop sends next.
-        if (!(q.taking && this.state === 'running')) q.acks.schedule();
+        if (!(q.taking > 0 && this.state === 'running')) q.acks.schedule();
       }
       if (this.host.events.listenerCount('completed') > 0) {
         this.host.events.emit('completed', {
@@ -490,18 +499,18 @@ export class JobWorker {
 
   private wake(q: QueueState): void {
     q.wakeSeq++;
-    q.wake?.();
+    for (const wake of q.wakers) wake();
   }
 
   private idle(q: QueueState, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        q.wake = null;
+        q.wakers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      q.wake = done;
+      q.wakers.add(done);
     });
   }
 

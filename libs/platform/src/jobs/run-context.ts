@@ -24,6 +24,8 @@ export interface Running<Q extends RunQueue = RunQueue, L extends RunLease = Run
   abortReason: Error | null;
   /** Handed back on shutdown: its outcome must not be acked (the attempt number is reused by the next run). */
   released: boolean;
+  /** No longer held by this worker (finished, handed back, or dropped). */
+  settled: boolean;
 }
 
 /**

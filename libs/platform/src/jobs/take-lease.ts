@@ -13,7 +13,10 @@ import { abort, type Running } from './run-context';
  * lease.confirm(renewalSentAt, 30_000);
  */
 export class TakeLease {
-  readonly jobs = new Set<Running>();
+  /** The jobs of the take; those with `settled` set are no longer held (an array: cheaper than a Set per job). */
+  readonly jobs: Running[] = [];
+  /** Jobs of the take not settled yet. */
+  private held = 0;
   expired = false;
   private confirmedUntil: number;
   private timer: NodeJS.Timeout | null = null;
@@ -29,13 +32,20 @@ export class TakeLease {
   }
 
   add(run: Running): void {
-    this.jobs.add(run);
+    this.jobs.push(run);
+    this.held++;
   }
 
-  /** Removes a settled job; true when the lease holds nothing more (then its timer is stopped). */
+  /** The jobs still held (not settled). */
+  holding(): Running[] {
+    return this.jobs.filter((run) => !run.settled);
+  }
+
+  /** Marks a job settled; true when the lease holds nothing more (then its timer is stopped). */
   remove(run: Running): boolean {
-    this.jobs.delete(run);
-    if (this.jobs.size > 0) return false;
+    if (run.settled) return false;
+    run.settled = true;
+    if (--this.held > 0) return false;
     this.close();
     return true;
   }
@@ -51,7 +61,7 @@ export class TakeLease {
   lose(reason: Error): void {
     this.expired = true;
     this.close();
-    for (const run of this.jobs) abort(run, reason);
+    for (const run of this.jobs) if (!run.settled) abort(run, reason);
   }
 
   close(): void {

@@ -117,7 +117,7 @@ export class JobWorker {
     this.subscriber = subscriber;
     subscriber.on('message', (channel: string) => {
       const q = byChannel.get(channel);
-      if (q) this.wake(q);
+      if (q) this.wake(q, true);
     });
     // After a reconnect (ioredis re-subscribes by itself), wake every loop: messages sent meanwhile were lost.
     subscriber.on('ready', () => this.queues.forEach((q) => this.wake(q)));
@@ -257,6 +257,8 @@ export class JobWorker {
         if (taken.jobs.length > 0) await this.handBack(taken.jobs);
         break;
       }
+      // A full take on a queue with two loops: there is likely more, let the sibling take too.
+      if (q.rate && taken.jobs.length === max) this.wake(q, true);
       for (const run of taken.jobs) {
         this.track(run);
         // Jobs of a rate-limited queue start now (their slots were reserved); others wait for a free slot.
@@ -497,9 +499,16 @@ export class JobWorker {
     }
   }
 
-  private wake(q: QueueState): void {
+  /**
+   * Wakes the idle loops of `q`; with `one`, only the longest-waiting (a wake-up message: one take is enough to
+   * see what came, and a loop that takes a full batch wakes its sibling).
+   */
+  private wake(q: QueueState, one = false): void {
     q.wakeSeq++;
-    for (const wake of q.wakers) wake();
+    for (const wake of q.wakers) {
+      wake();
+      if (one) break;
+    }
   }
 
   private idle(q: QueueState, ms: number): Promise<void> {

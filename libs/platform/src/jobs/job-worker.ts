@@ -265,7 +265,8 @@ export class JobWorker {
         if (q.rate || this.slots.free > 0) void this.execute(run);
         else this.waiting.push(run);
       }
-      if (taken.jobs.length === 0 && q.wakeSeq === seq) {
+      // Idle unless more jobs are ready (nextDueMs 0) or a wake-up came during the take.
+      if (taken.nextDueMs !== 0 && q.wakeSeq === seq) {
         this.flushIfPending(q);
         await this.idle(
           q,

@@ -251,7 +251,8 @@ return out
  * connection error) returns the jobs that token still holds, with a renewed lease, instead of leasing more.
  * First records the completions, then promotes due delayed jobs and reclaims expired leases (a reclaim counts
  * as an attempt: dead-lettered at the last one, else ready again at once). Returns a flat array:
- *   nextDueMs (-1 if nothing is scheduled; computed only when nothing was taken), count R of reclaimed or
+ *   nextDueMs (0: more jobs are ready, take again now; else ms until the next delayed job, lease expiry or
+ *   rate window, -1 if none), count R of reclaimed or
  *   dead-lettered jobs, then R pairs (job name, 1 if dead-lettered), then 3 per taken job: id, attempt, record.
  */
 export const takeScript = new RedisScript(`${PRELUDE}
@@ -281,7 +282,7 @@ if held then
   for id in string.gmatch(held, '[^,]+') do ids[#ids + 1] = id end
   redis.call('ZADD', KEYS[3], expiry, token)
   handOut(ids)
-  local out = { -1, 0 }
+  local out = { 0, 0 }
   for _, v in ipairs(taken) do out[#out + 1] = v end
   return out
 end
@@ -413,8 +414,11 @@ if n > 0 then
 end
 if rateMax > 0 then redis.call('SET', KEYS[11], used, 'PX', interval) end
 local nextDue = rateWait
-if #taken == 0 then
-  -- Only an idle worker needs to know when to look again: the next delayed job or lease expiry.
+if #taken > 0 and redis.call('ZCARD', KEYS[1]) > 0 then
+  nextDue = 0 -- more jobs are ready: take again now
+else
+  -- The worker goes idle (it saves the empty take that would follow): when to look again is the next delayed
+  -- job, lease expiry or rate window, whichever comes first.
   local d = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if d[2] then
     local w = tonumber(d[2]) - now

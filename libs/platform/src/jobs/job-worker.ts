@@ -1,46 +1,21 @@
 import type { Redis } from 'ioredis';
-import { AckBatcher } from './ack-batcher';
-import { retryDelayMs, type JobDefinition } from './job-definition';
+import type { JobDefinition } from './job-definition';
 import { TakeTokens } from './job-ids';
-import type { JobSeries } from './job-metrics';
-import { errorText, parseRecord } from './job-record';
+import { parseRecord } from './job-record';
 import { HandlerSlots } from './handler-slots';
+import { recordFailure } from './failed-attempt';
+import { renewLeases } from './lease-renewal';
 import { PermanentJobError } from './permanent-job-error';
-import type { QueueKeys } from './queue-keys';
 import { checkQueueRedis } from './queue-redis-check';
-import { extendScript, releaseScript, takeScript } from './queue-scripts';
-import { abort, RunContext, type Running as Run, type RunQueue } from './run-context';
-import { TakeLease } from './take-lease';
+import { releaseScript } from './queue-scripts';
+import { abort, RunContext, type Running as Run } from './run-context';
+import { takeJobs, type TakeResult } from './take-call';
+import type { TakeLease } from './take-lease';
 import type { WorkerHost } from './worker-host';
-import {
-  resolveWorkerOptions,
-  type JobWorkerOptions,
-  type RateLimit,
-  type ResolvedWorkerOptions,
-} from './worker-options';
+import { resolveWorkerOptions, type JobWorkerOptions, type ResolvedWorkerOptions } from './worker-options';
+import { queueState, seriesFor, type QueueState, type Running } from './worker-queue';
 
 export type { JobWorkerOptions, RateLimit } from './worker-options';
-
-interface QueueState extends RunQueue {
-  readonly keys: QueueKeys;
-  readonly rate: RateLimit | undefined;
-  readonly acks: AckBatcher;
-  wakeSeq: number;
-  /** Loops of this queue waiting idle, woken by a pub/sub message. */
-  readonly wakers: Set<() => void>;
-  /** Takes in flight: completions wait for the next take instead of an ack call of their own. */
-  taking: number;
-  /** A renewal is in flight (a hung one is not stacked). */
-  extending: boolean;
-  /** Metric series by job name (when the queue keeps metrics). */
-  readonly series: Map<string, JobSeries>;
-  /** Leases (one per take) that still hold jobs of this queue, by token. */
-  readonly leases: Map<string, TakeLease>;
-}
-
-type Running = Run<QueueState, TakeLease>;
-
-const DEFAULT_BACKOFF = { baseMs: 1000, maxMs: 600_000 };
 
 /**
  * Runs jobs from Redis. Idle workers wait on a pub/sub wake-up (dedicated connection), not a poll, so a job
@@ -77,18 +52,7 @@ export class JobWorker {
     this.definitions = this.options.definitions;
     this.slots = new HandlerSlots(this.options.concurrency);
     for (const [name, rate] of this.options.queues) {
-      const keys = host.keys(name);
-      const state: QueueState = {
-        keys,
-        rate,
-        acks: new AckBatcher(host.redis, keys, (error) => this.reportError(state, error)),
-        wakeSeq: 0,
-        wakers: new Set(),
-        taking: 0,
-        extending: false,
-        series: new Map(),
-        leases: new Map(),
-      };
+      const state: QueueState = queueState(host, name, rate, (error) => this.reportError(state, error));
       this.queues.set(name, state);
     }
   }
@@ -124,7 +88,13 @@ export class JobWorker {
     subscriber.on('error', (error: Error) => this.reportError(null, error));
     await subscriber.subscribe(...byChannel.keys());
     const beat = Math.max(50, Math.floor(this.options.leaseMs / 3));
-    this.heartbeat = setInterval(() => this.queues.forEach((q) => void this.extendLeases(q)), beat);
+    this.heartbeat = setInterval(
+      () =>
+        this.queues.forEach(
+          (q) => void renewLeases(this.host, q, this.options.leaseMs, (error) => this.reportError(q, error)),
+        ),
+      beat,
+    );
     // A rate-limited queue never prefetches (a take is a start there), so two loops take from it: one take is
     // in flight while the jobs of the other run.
     this.loops = [...this.queues.values()].flatMap((q) =>
@@ -241,7 +211,9 @@ export class JobWorker {
       token ??= this.tokens.next();
       let taken: TakeResult;
       try {
-        taken = await this.take(q, token, max);
+        taken = await takeJobs(this.host, q, token, max, this.options.leaseMs, (lease) =>
+          this.dropLease(q, lease),
+        );
         token = null;
         errors = 0;
       } catch (error) {
@@ -278,62 +250,6 @@ export class JobWorker {
     }
   }
 
-  private async take(q: QueueState, token: string, max: number): Promise<TakeResult> {
-    // Completions recorded so far ride along; on error they go back (recording is idempotent and fenced).
-    const carried = q.acks.carry();
-    let reply: (string | number)[];
-    q.taking++;
-    const sentAt = performance.now();
-    try {
-      reply = (await takeScript.run(this.host.redis, q.keys.all, [
-        token,
-        max,
-        this.options.leaseMs,
-        q.rate?.max ?? 0,
-        q.rate?.intervalMs ?? 0,
-        carried.packed,
-      ])) as (string | number)[];
-    } catch (error) {
-      carried.restore();
-      throw error;
-    } finally {
-      q.taking--;
-    }
-    const reclaimed = Number(reply[1]);
-    for (let i = 2; i < 2 + reclaimed * 2; i += 2) {
-      const name = String(reply[i]);
-      const dead = reply[i + 1] === 1;
-      this.host.metrics?.leaseExpired.labels(q.keys.queue, name).inc();
-      if (dead) this.host.metrics?.dead.labels(q.keys.queue, name).inc();
-      this.host.events.emit('leaseExpired', { queue: q.keys.queue, name, dead });
-    }
-    const jobs: Running[] = [];
-    if (reply.length > 2 + reclaimed * 2) {
-      let lease = q.leases.get(token);
-      if (lease) lease.confirm(sentAt, this.options.leaseMs);
-      else {
-        lease = new TakeLease(token, sentAt, this.options.leaseMs, (expired) => this.dropLease(q, expired));
-        q.leases.set(token, lease);
-      }
-      for (let i = 2 + reclaimed * 2; i < reply.length; i += 3) {
-        const run: Running = {
-          queue: q,
-          lease,
-          id: String(reply[i]),
-          attempt: Number(reply[i + 1]),
-          raw: String(reply[i + 2]),
-          controller: null,
-          abortReason: null,
-          released: false,
-          settled: false,
-        };
-        lease.add(run);
-        jobs.push(run);
-      }
-    }
-    return { nextDueMs: Number(reply[0]), jobs };
-  }
-
   private track(_run: Running): void {
     this.held++;
   }
@@ -359,7 +275,7 @@ export class JobWorker {
     const record = parseRecord(run.raw);
     const definition = this.definitions.get(record.n);
     const metrics = this.host.metrics;
-    const series = metrics && this.seriesFor(q, record.n);
+    const series = metrics && seriesFor(this.host, q, record.n);
     const startedAt = performance.now();
     if (series) {
       series.started++;
@@ -406,7 +322,7 @@ export class JobWorker {
         });
       }
     } catch (error) {
-      this.failed(run, record.n, record.m, definition, error, series, startedAt);
+      recordFailure(this.host, run, record.n, record.m, definition, error, series, startedAt);
     } finally {
       this.untrack(run);
       this.slots.end();
@@ -415,49 +331,6 @@ export class JobWorker {
   }
 
   /** Records a failed attempt (batched, fenced by the lease token): a retry, or the dead-letter set. */
-  private failed(
-    run: Running,
-    name: string,
-    maxAttempts: number,
-    definition: JobDefinition | undefined,
-    error: unknown,
-    series: JobSeries | undefined,
-    startedAt: number,
-  ): void {
-    const metrics = this.host.metrics;
-    if (series && metrics) {
-      series.run.observe((performance.now() - startedAt) / 1000);
-      series.failed++;
-      metrics.touch(series);
-    }
-    const queueName = run.queue.keys.queue;
-    const text = errorText(error);
-    // A permanent failure takes the same (batched, fenced) dead-letter path as a last attempt.
-    const permanent = error instanceof PermanentJobError;
-    const last = permanent || run.attempt >= maxAttempts;
-    const retryInMs = last ? null : retryDelayMs(run.attempt, definition?.backoff ?? DEFAULT_BACKOFF);
-    if (!run.released) {
-      const entry = JSON.stringify({ attempt: run.attempt, at: Date.now(), error: text });
-      run.queue.acks.fail(last ? 'd' : 'r', run.lease.token, run.id, retryInMs ?? 0, entry);
-      run.queue.acks.schedule();
-    }
-    const event = { queue: queueName, id: run.id, name, attempt: run.attempt, error: text };
-    this.host.events.emit('failed', { ...event, retryInMs });
-    if (last) {
-      metrics?.dead.labels(queueName, name).inc();
-      this.host.events.emit('dead', event);
-      this.host.logger?.error(
-        { ...event, permanent },
-        permanent
-          ? 'job dead-lettered: permanent failure, not retried'
-          : 'job dead-lettered after its last attempt',
-      );
-    } else {
-      metrics?.retried.labels(queueName, name).inc();
-      this.host.logger?.warn({ ...event, retryInMs }, 'job attempt failed; will retry');
-    }
-  }
-
   /** Starts prefetched jobs while slots are free; a job whose lease ended meanwhile is dropped (it runs elsewhere). */
   private startWaiting(): void {
     while (this.state === 'running' && this.slots.free > 0 && this.waiting.length > 0) {
@@ -470,34 +343,6 @@ export class JobWorker {
   /** Acks what is pending now (the loop is about to wait, so no take would carry it). */
   private flushIfPending(q: QueueState): void {
     if (q.acks.pending > 0) q.acks.schedule();
-  }
-
-  /** Renews every lease of `q` that holds jobs; a lease Redis no longer has aborts its jobs. */
-  private async extendLeases(q: QueueState): Promise<void> {
-    if (q.extending || q.leases.size === 0) return;
-    const leases = [...q.leases.values()].filter((lease) => !lease.expired);
-    if (leases.length === 0) return;
-    q.extending = true;
-    const sentAt = performance.now();
-    try {
-      const lost = new Set(
-        (await extendScript.run(this.host.redis, q.keys.all, [
-          this.options.leaseMs,
-          ...leases.map((lease) => lease.token),
-        ])) as string[],
-      );
-      for (const lease of leases) {
-        if (!lost.has(lease.token)) lease.confirm(sentAt, this.options.leaseMs);
-        else {
-          lease.lose(new Error('lease lost: another worker may run this job'));
-          if (q.leases.get(lease.token) === lease) q.leases.delete(lease.token);
-        }
-      }
-    } catch (error) {
-      this.reportError(q, error);
-    } finally {
-      q.extending = false;
-    }
   }
 
   /**
@@ -524,16 +369,6 @@ export class JobWorker {
     });
   }
 
-  /** The metric series of a job of `q`, looked up once per job name (no label strings built per job). */
-  private seriesFor(q: QueueState, job: string): JobSeries | undefined {
-    let series = q.series.get(job);
-    if (!series && this.host.metrics) {
-      series = this.host.metrics.series(q.keys.queue, job);
-      q.series.set(job, series);
-    }
-    return series;
-  }
-
   private reportError(q: QueueState | null, error: unknown): void {
     const err = error instanceof Error ? error : new Error(String(error));
     const queue = q?.keys.queue ?? '*';
@@ -541,11 +376,6 @@ export class JobWorker {
     if (this.host.events.listenerCount('workerError') > 0)
       this.host.events.emit('workerError', { queue, error: err });
   }
-}
-
-interface TakeResult {
-  nextDueMs: number;
-  jobs: Running[];
 }
 
 /**

@@ -118,7 +118,8 @@ export function buildComposeFile(services: readonly Service[]): ComposeFile {
       redis: {
         image: COMPOSE_IMAGES.redis,
         // The job queue needs persistence: without it a Redis restart loses every job (libs/platform/src/jobs).
-        command: ['redis-server', '--appendonly', 'yes'],
+        // Overriding the command drops the image's own arguments: listen to the other containers again.
+        command: ['redis-server', '--bind', '0.0.0.0', '--protected-mode', 'no', '--appendonly', 'yes'],
         volumes: ['redis-data:/data'],
         healthcheck: { test: ['CMD', 'redis-cli', 'ping'], interval: '2s', timeout: '5s', retries: 30 },
       },

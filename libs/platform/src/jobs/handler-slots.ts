@@ -12,6 +12,8 @@
 export class HandlerSlots {
   active = 0;
   reserved = 0;
+  /** Slots claimed by rate-limited loops waiting for enough free slots: prefetched jobs leave them free. */
+  claimed = 0;
   private waiters: (() => void)[] = [];
 
   constructor(readonly concurrency: number) {}
@@ -19,6 +21,11 @@ export class HandlerSlots {
   /** Slots neither running a handler nor reserved. */
   get free(): number {
     return this.concurrency - this.active - this.reserved;
+  }
+
+  /** Free slots a prefetched job may use: what the claims of waiting rate-limited loops leave. */
+  get freeForPrefetched(): number {
+    return this.free - this.claimed;
   }
 
   /** Reserves up to `wanted` free slots; returns how many. */

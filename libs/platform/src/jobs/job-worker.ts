@@ -196,6 +196,17 @@ export class JobWorker {
         const want = Math.ceil(Math.min(this.options.batchSize, this.options.concurrency) / 2);
         reserved = this.slots.free >= want ? this.slots.reserve(want) : 0;
         max = reserved;
+        if (max <= 0 && !q.claiming) {
+          // Claim the slots that free up next, so prefetched jobs of other queues cannot take every freed slot
+          // one by one and starve this queue (one claim per queue at a time).
+          q.claiming = true;
+          this.slots.claimed += want;
+          this.flushIfPending(q);
+          await this.slots.changed();
+          this.slots.claimed -= want;
+          q.claiming = false;
+          continue;
+        }
       } else {
         const room = this.options.concurrency + this.options.prefetch - this.held - this.slots.reserved;
         // While prefetched jobs wait, take only once a good part of a batch fits (no trickle of tiny takes).
@@ -234,7 +245,7 @@ export class JobWorker {
       for (const run of taken.jobs) {
         this.track(run);
         // Jobs of a rate-limited queue start now (their slots were reserved); others wait for a free slot.
-        if (q.rate || this.slots.free > 0) void this.execute(run);
+        if (q.rate || this.slots.freeForPrefetched > 0) void this.execute(run);
         else this.waiting.push(run);
       }
       // Idle unless more jobs are ready (nextDueMs 0) or a wake-up came during the take.
@@ -333,7 +344,7 @@ export class JobWorker {
   /** Records a failed attempt (batched, fenced by the lease token): a retry, or the dead-letter set. */
   /** Starts prefetched jobs while slots are free; a job whose lease ended meanwhile is dropped (it runs elsewhere). */
   private startWaiting(): void {
-    while (this.state === 'running' && this.slots.free > 0 && this.waiting.length > 0) {
+    while (this.state === 'running' && this.slots.freeForPrefetched > 0 && this.waiting.length > 0) {
       const next = this.waiting.shift() as Running;
       if (next.lease.expired) this.untrack(next);
       else void this.execute(next);

@@ -106,4 +106,47 @@ describe('rate limit: starts, not leases', () => {
     await waitFor('10 starts (5 jobs, 2 attempts each)', () => starts.length === 10, { timeoutMs: 20_000 });
     expectEveryWindow(starts, 3, 500);
   }, 30_000);
+
+  it('a busy queue with prefetch does not starve a rate-limited queue of the same worker', async () => {
+    const busy = nextQueue();
+    const limited = nextQueue();
+    let busyDone = 0;
+    const limitedDone: number[] = [];
+    const slow = defineJob(
+      'busy',
+      z.object({}),
+      async () => {
+        await sleep(10);
+        busyDone++;
+      },
+      { queue: busy },
+    );
+    const partner = defineJob(
+      'limited',
+      z.object({ i: z.number() }),
+      async ({ i }) => {
+        limitedDone.push(i);
+      },
+      { queue: limited },
+    );
+    await queue.enqueueMany(
+      slow,
+      Array.from({ length: 300 }, () => ({})),
+    );
+    await queue.enqueueMany(
+      partner,
+      Array.from({ length: 5 }, (_, i) => ({ i })),
+    );
+    const worker = queue.createWorker({
+      jobs: [slow, partner],
+      concurrency: 4,
+      rateLimits: { [limited]: { max: 100, intervalMs: 1000 } },
+      pollIntervalMs: 100,
+    });
+    workers.push(worker);
+    await worker.start();
+    await waitFor('the rate-limited jobs to run', () => limitedDone.length === 5, { timeoutMs: 20_000 });
+    // 300 busy jobs of 10 ms on 4 slots take about 750 ms: the limited queue got slots long before that.
+    expect(busyDone).toBeLessThan(300);
+  }, 30_000);
 });

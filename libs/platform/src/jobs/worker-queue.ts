@@ -18,6 +18,8 @@ export interface QueueState extends RunQueue {
   taking: number;
   /** A renewal is in flight (a hung one is not stacked). */
   extending: boolean;
+  /** A loop of this (rate-limited) queue holds a claim on the next free slots. */
+  claiming: boolean;
   /** Metric series by job name (when the queue keeps metrics). */
   readonly series: Map<string, JobSeries>;
   /** Leases (one per take) that still hold jobs of this queue, by token. */
@@ -48,6 +50,7 @@ export function queueState(
     wakers: new Set(),
     taking: 0,
     extending: false,
+    claiming: false,
     series: new Map(),
     leases: new Map(),
   };

@@ -149,6 +149,7 @@ end
 -- Completed jobs, packed "token:id,id;token:id": only those their token still holds are deleted.
 local function complete(packed)
   local stale = 0
+  local hasAtt, hasHist = nil, nil
   for token, list in string.gmatch(packed, '([^:;]+):([^;]*)') do
     local ids = {}
     for id in string.gmatch(list, '[^,]+') do ids[#ids + 1] = id end
@@ -156,8 +157,12 @@ local function complete(packed)
     stale = stale + #ids - #done
     if #done > 0 then
       redis.call('HDEL', KEYS[4], unpack(done))
-      if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HDEL', KEYS[5], unpack(done)) end
-      if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HDEL', KEYS[6], unpack(done)) end
+      if hasAtt == nil then
+        hasAtt = redis.call('EXISTS', KEYS[5]) == 1
+        hasHist = redis.call('EXISTS', KEYS[6]) == 1
+      end
+      if hasAtt then redis.call('HDEL', KEYS[5], unpack(done)) end
+      if hasHist then redis.call('HDEL', KEYS[6], unpack(done)) end
     end
   end
   return stale

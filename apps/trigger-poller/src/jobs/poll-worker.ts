@@ -1,12 +1,12 @@
-import { queueDepthCheck, Scheduler, type Component } from '@ittd/platform';
+import { queueDepthCheck, queueRedisCheck, Scheduler, type Component } from '@ittd/platform';
 import type { TriggerPollerContext } from '../trigger-poller-context';
 import { triggerPollerSchedules } from './enqueue-due-polls-schedule';
 import { pollJobs } from './poll-jobs';
 import { POLL_QUEUE } from './poll-trigger-job';
 
 /**
- * The `worker` process: a job worker running `poll-trigger` (WORKER_CONCURRENCY at once), a readiness check
- * reporting the poll backlog (`warn`, never `fail`) and, when SCHEDULER_ENABLED, the cron schedules (fired
+ * The `worker` process: a job worker running `poll-trigger` (WORKER_CONCURRENCY at once), readiness checks
+ * reporting the poll backlog (`warn`, never `fail`) and what the queue needs from Redis, and, when SCHEDULER_ENABLED, the cron schedules (fired
  * once per tick across replicas; registered before the worker, so stopped after it).
  *
  * @example
@@ -27,6 +27,8 @@ export function createPollWorker(ctx: TriggerPollerContext): Component {
     );
   }
   ctx.health.add(queueDepthCheck(queue, { queues: [POLL_QUEUE] }));
+  // Fails readiness when Redis may evict the queue's keys; warns when it does not persist them.
+  ctx.health.add(queueRedisCheck(queue));
   return queue.createWorker({
     jobs: [pollTrigger],
     concurrency: ctx.config.WORKER_CONCURRENCY,

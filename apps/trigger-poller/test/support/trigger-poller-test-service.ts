@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { queueKeys, startService, type RunningService } from '@ittd/platform';
+import { JobQueue, startService, type RunningService } from '@ittd/platform';
 import { createTestDatabase, testRedisUrl, uniqueKeyPrefix } from '@ittd/platform/testing';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -96,7 +96,6 @@ export async function startTriggerPollerTestService(
     };
   };
 
-  const keys = queueKeys(`${prefix}jobs:`, POLL_QUEUE);
   return {
     url: web.url,
     ctx: web.ctx,
@@ -133,15 +132,10 @@ export async function startTriggerPollerTestService(
       return response;
     },
     async waitingPolls() {
-      const ids = [
-        ...(await web.ctx.redis.zrange(keys.ready, 0, -1)),
-        ...(await web.ctx.redis.zrange(keys.delayed, 0, -1)),
-      ];
-      if (ids.length === 0) return [];
-      const records = await web.ctx.redis.hmget(keys.jobs, ...ids);
-      return records
-        .map((raw) => (JSON.parse(raw ?? 'null') as { d: { trigger_identity: string } }).d.trigger_identity)
-        .sort();
+      const waiting = await new JobQueue({ redis: web.ctx.redis, prefix: `${prefix}jobs:` }).listWaiting(
+        POLL_QUEUE,
+      );
+      return waiting.map((job) => (job.payload as { trigger_identity: string }).trigger_identity).sort();
     },
     async startWorker(workerEnv = {}) {
       const worker = await startService(triggerPollerService, {

@@ -2,7 +2,10 @@ import type { z } from 'zod';
 
 /** What a handler gets besides its payload. */
 export interface JobContext {
-  /** Job id, unique within its queue. Stable across retries: use it (or a payload field) as an idempotency key. */
+  /**
+   * Job id, a UUIDv7 (time-ordered, random; never repeats). Stable across retries: use it (or a payload field) as
+   * an idempotency key.
+   */
   readonly id: string;
   /** Job name, as given to {@link defineJob}. */
   readonly name: string;
@@ -13,8 +16,9 @@ export interface JobContext {
   /** Attempts allowed in total before the job goes to the dead-letter set. */
   readonly maxAttempts: number;
   /**
-   * Aborted when the worker shuts down past its deadline (the job is handed back) or when the worker lost the
-   * job's lease (another worker may run it). Long handlers should pass it on (`fetch(url, { signal })`) or check it.
+   * Aborted when the worker shuts down past its deadline (the job is handed back), when the worker lost the
+   * job's lease, or when its last confirmed lease ended before a renewal was confirmed (Redis unreachable):
+   * another worker may run the job from then on. Long handlers should pass it on (`fetch(url, { signal })`).
    */
   readonly signal: AbortSignal;
 }

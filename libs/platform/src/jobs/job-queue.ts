@@ -2,22 +2,20 @@
  * The job queue: producers enqueue typed jobs, workers lease and run them. Redis (ioredis) is the only
  * dependency; every state change is one Lua script, so a queue is consistent whatever process dies when.
  *
- * Guarantees (also in ./README.md):
- * - At-least-once delivery. A worker takes jobs under a lease (default 30 s, renewed every third of it while
- *   the handler runs). If the worker dies (SIGKILL, OOM, network cut) the lease expires and the next take by any
- *   worker puts the job back to ready: it runs again elsewhere. No job is dropped because a process stopped, so
- *   handlers MUST be idempotent. An expired lease counts as an attempt, so a job that kills its worker every time
- *   ends in the dead-letter set instead of looping forever.
- * - Retries: a handler that throws is retried after `min(maxMs, baseMs * 2^(attempt-1))` ms with equal jitter
- *   (uniform in [cap/2, cap]); after `maxAttempts` attempts (default 10) the job goes to the dead-letter set with
- *   its payload and the history of every failed attempt, where it can be listed, retried or purged. A handler
- *   that throws {@link PermanentJobError} goes there at once (retrying cannot help); the attempt still counts.
- * - Unique jobs: while a job enqueued with `uniqueKey` waits (ready or delayed), enqueueing the same key is a
- *   no-op that returns the waiting job's id. The key is freed when a worker starts the job.
- * - Rate limit (per queue, set on workers): at most `max` job starts in any sliding window of `intervalMs`,
- *   across all workers of the queue, retries included.
- * - Ordering: lower priority number first, then FIFO by enqueue order; retries and delayed jobs rejoin by
- *   their original sequence number.
+ * Guarantees (with their conditions: ./README.md#guarantees):
+ * - At-least-once delivery while Redis keeps its data (`appendonly yes`, `maxmemory-policy noeviction`, checked
+ *   by `queueRedisCheck`): every job runs or is dead-lettered with a reason; handlers MUST be idempotent.
+ * - Leases and fencing: a take leases a batch under one token; completions, failures, renewals and hand-backs
+ *   present it and change nothing once the lease expired; ids are UUIDv7 and never repeat.
+ * - Re-sent commands (ioredis re-sends after a reconnect) are no-ops: the producer names ids and the call, the
+ *   worker names the take token.
+ * - No script fails after its first write: payloads are opaque to Lua; unreadable stored values dead-letter
+ *   their job with the reason.
+ * - Retries with capped exponential backoff and equal jitter, then the dead-letter set; PermanentJobError
+ *   dead-letters at once.
+ * - Unique jobs: while a job with `uniqueKey` waits, enqueueing the same key returns the waiting job's id.
+ * - Rate limit (per queue, set on workers): at most `max` starts in any window of `intervalMs`.
+ * - Ordering: lower priority number first, FIFO within a priority.
  * - Graceful shutdown: see {@link JobWorker.stop}.
  */
 import type { Redis } from 'ioredis';
@@ -25,19 +23,17 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { assertName, assertPriority, type JobDefinition } from './job-definition';
 import { JobEvents } from './job-events';
+import type { JobLogger } from './job-logger';
 import { JobMetrics, type QueueDepth } from './job-metrics';
-import { parseRecord, type AttemptFailure } from './job-record';
-import { JobWorker, type JobWorkerOptions } from './job-worker';
+import { JobIds } from './job-ids';
+import { parseHistory, parseRecord, recordHeader, type AttemptFailure } from './job-record';
+import { JobWorker } from './job-worker';
 import { DEFAULT_JOBS_PREFIX, queueKeys, queueRegistryKey, type QueueKeys } from './queue-keys';
-import { enqueueScript, purgeDeadScript, retryDeadScript } from './queue-scripts';
+import { enqueueScript, purgeDeadScript, retryDeadScript, statsScript } from './queue-scripts';
+import type { WorkerHost } from './worker-host';
+import type { JobWorkerOptions } from './worker-options';
 
-/** The pino methods the job system uses, so any pino-like logger fits. */
-export interface JobLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { JobLogger } from './job-logger';
 
 /** Options of {@link JobQueue}. */
 export interface JobQueueOptions {
@@ -94,12 +90,12 @@ export interface DeadJob {
   enqueuedAt: Date;
 }
 
-/** The record of a job up to its payload (`{..."d":`), and the values the enqueue script needs beside it. */
-function recordHeader(
+/** The record header of a job and the values the enqueue script needs beside it. */
+function recordOptions(
   job: JobDefinition,
   options: EnqueueOptions,
   now: number,
-): { prefix: string; priority: number; delayMs: number; uniqueKey: string } {
+): { header: string; priority: number; delayMs: number; uniqueKey: string } {
   const priority = options.priority ?? job.priority;
   assertPriority(priority);
   const delayMs = Math.max(
@@ -108,11 +104,36 @@ function recordHeader(
   );
   if (!Number.isFinite(delayMs)) throw new Error(`invalid delay or runAt for job "${job.name}"`);
   const uniqueKey = options.uniqueKey ?? '';
-  if (uniqueKey.includes('\n')) throw new Error(`uniqueKey of job "${job.name}" must not contain a newline`);
-  const unique = options.uniqueKey === undefined ? '' : `"u":${JSON.stringify(uniqueKey)},`;
-  // Same fields and order as JobRecord; the payload ("d") comes last so it can be appended.
-  const prefix = `{"n":${JSON.stringify(job.name)},"p":${priority},"m":${job.maxAttempts},${unique}"t":${now},"r":${now + delayMs},"d":`;
-  return { prefix, priority, delayMs, uniqueKey };
+  if (uniqueKey.includes('\n') || uniqueKey.includes('\0') || !uniqueKey.isWellFormed()) {
+    throw new Error(
+      `uniqueKey of job "${job.name}" must be well-formed Unicode without newline or NUL, got ${JSON.stringify(uniqueKey)}`,
+    );
+  }
+  const header = recordHeader(job.name, priority, job.maxAttempts, now + delayMs, now, uniqueKey);
+  return { header, priority, delayMs, uniqueKey };
+}
+
+/**
+ * Where a payload holds a string that is not well-formed Unicode (a lone UTF-16 surrogate), as a JSON path, or
+ * null. JSON.stringify writes a lone surrogate as an escape (`"\ud83d"`) that JavaScript reads back but other
+ * readers (Redis's cjson, Postgres) refuse, so the queue refuses it at enqueue. Called only when the JSON text
+ * holds a `\ud8..`-`\udf..` escape, so well-formed payloads cost one `includes`.
+ */
+function illFormedPath(value: unknown, path = '$'): string | null {
+  if (typeof value === 'string') return value.isWellFormed() ? null : path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = illFormedPath(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (!key.isWellFormed()) return `${path} (key ${JSON.stringify(key)})`;
+      const found = illFormedPath(item, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return null;
 }
 
 /** Jobs per enqueue script call: large enough to amortise the round trip, small enough not to block Redis. */
@@ -130,7 +151,7 @@ const DEAD_CHUNK = 1000;
  * const worker = jobs.createWorker({ jobs: [pollTrigger], concurrency: 50 });
  * await worker.start(); // lifecycle component: stop() drains and hands back
  */
-export class JobQueue {
+export class JobQueue implements WorkerHost {
   readonly redis: Redis;
   readonly prefix: string;
   readonly events = new JobEvents();
@@ -139,6 +160,7 @@ export class JobQueue {
   readonly createConnection: () => Redis;
   private readonly keysByQueue = new Map<string, QueueKeys>();
   private readonly registeredQueues = new Set<string>();
+  private readonly ids = new JobIds();
 
   constructor(options: JobQueueOptions) {
     this.redis = options.redis;
@@ -191,51 +213,73 @@ export class JobQueue {
     if (payloads.length === 0) return [];
     const now = Date.now();
     const sharedOptions = typeof options === 'function' ? null : options;
-    // With shared options every record has the same header, built once (half the cost of JSON.stringify), and
-    // the script gets the options once instead of per job.
-    const sharedHeader = sharedOptions ? recordHeader(job, sharedOptions, now) : null;
-    const perJob = sharedHeader ? 1 : 4;
-    const lines: string[] = [];
+    // With shared options every record has the same header, built once, and the script gets the options once
+    // instead of per job.
+    const shared = sharedOptions ? recordOptions(job, sharedOptions, now) : null;
+    const records: string[] = [];
+    const perJob: string[] = [];
     payloads.forEach((payload, index) => {
       const checked = job.schema.safeParse(payload);
       if (!checked.success) {
         throw new JobPayloadError(job.name, payloads.length > 1 ? index : null, checked.error.issues);
       }
-      const header =
-        sharedHeader ??
-        recordHeader(job, (options as (p: z.input<S>, i: number) => EnqueueOptions)(payload, index), now);
       const body = JSON.stringify(payload);
       if (body === undefined) throw new Error(`payload of job "${job.name}" is not JSON-serialisable`);
-      const record = `${header.prefix}${body}}`;
-      if (sharedHeader) lines.push(record);
-      else lines.push(header.uniqueKey, String(header.priority), String(header.delayMs), record);
+      const path = body.includes('\\ud') ? illFormedPath(payload) : null;
+      if (path) {
+        throw new JobPayloadError(job.name, payloads.length > 1 ? index : null, [
+          {
+            code: 'custom',
+            path: [],
+            input: undefined,
+            message: `${path} is not well-formed Unicode (a lone UTF-16 surrogate); such text cannot be stored`,
+          },
+        ]);
+      }
+      if (shared) {
+        records.push(shared.header + body);
+      } else {
+        const own = recordOptions(
+          job,
+          (options as (p: z.input<S>, i: number) => EnqueueOptions)(payload, index),
+          now,
+        );
+        records.push(own.header + body);
+        perJob.push(`${own.uniqueKey}\0${own.priority}\0${own.delayMs}\0`);
+      }
     });
     const keys = this.keys(job.queue);
     await this.registerQueue(job.queue);
-    const shared = sharedHeader
-      ? `${sharedHeader.uniqueKey}\n${sharedHeader.priority}\n${sharedHeader.delayMs}\n`
-      : '';
     const calls: Promise<unknown>[] = [];
-    for (let start = 0; start < lines.length; start += ENQUEUE_CHUNK * perJob) {
-      const chunk = lines.slice(start, start + ENQUEUE_CHUNK * perJob);
+    const allIds: string[] = [];
+    for (let start = 0; start < records.length; start += ENQUEUE_CHUNK) {
+      const count = Math.min(ENQUEUE_CHUNK, records.length - start);
+      const { ms, ids } = this.ids.next(count);
+      // Lines end with NUL (records hold a newline, never a NUL); see enqueueScript.
+      let packed = shared ? `${shared.uniqueKey}\0${shared.priority}\0${shared.delayMs}\0` : '';
+      for (let j = 0; j < count; j++) {
+        if (!shared) packed += perJob[start + j];
+        packed += `${ids[j]}\0${records[start + j]}\0`;
+      }
+      allIds.push(...ids);
+      // The call is named by its first id: a re-sent call is a no-op (see enqueueScript).
       calls.push(
         enqueueScript.run(this.redis, keys.all, [
           keys.wakeChannel,
-          chunk.length / perJob,
-          shared + chunk.join('\n'),
-          sharedHeader ? '1' : '0',
+          count,
+          packed.slice(0, -1),
+          shared ? '1' : '0',
+          ids[0],
+          ms,
         ]),
       );
     }
-    const results: EnqueueResult[] = [];
+    const results: EnqueueResult[] = allIds.map((id) => ({ id, created: true }));
     const replies = (await Promise.all(calls)) as (string | number)[][];
     replies.forEach((reply, call) => {
-      // Ids base + 1 .. base + count, except the (index, id) pairs: waiting unique jobs that stood in.
-      const base = Number(reply[0]);
-      const first = results.length;
-      const count = Math.min(ENQUEUE_CHUNK, payloads.length - call * ENQUEUE_CHUNK);
-      for (let j = 1; j <= count; j++) results.push({ id: String(base + j), created: true });
-      for (let i = 1; i < reply.length; i += 2) {
+      // Every job got its own id, except the (index, id) pairs: waiting unique jobs that stood in.
+      const first = call * ENQUEUE_CHUNK;
+      for (let i = 0; i < reply.length; i += 2) {
         results[first + Number(reply[i]) - 1] = { id: String(reply[i + 1]), created: false };
       }
     });
@@ -255,28 +299,52 @@ export class JobQueue {
   /** Depth of each queue (default: every known queue) by state. */
   async stats(queues?: readonly string[]): Promise<Record<string, QueueDepth>> {
     const names = queues ?? (await this.listQueues());
-    const pipeline = this.redis.pipeline();
-    for (const queue of names) {
-      const keys = this.keys(queue);
-      // zcount, not zcard: the leases set holds a pin member at +inf (see LEASE_PIN).
-      pipeline.zcard(keys.ready).zcard(keys.delayed).zcount(keys.leases, '-inf', '(+inf').zcard(keys.dead);
-    }
-    const replies = names.length > 0 ? ((await pipeline.exec()) ?? []) : [];
-    const count = (i: number): number => {
-      const [error, value] = replies[i];
-      if (error) throw error;
-      return Number(value);
-    };
+    const replies = (await Promise.all(
+      names.map((queue) => statsScript.run(this.redis, this.keys(queue).all, [])),
+    )) as number[][];
     const stats: Record<string, QueueDepth> = {};
     names.forEach((queue, q) => {
-      stats[queue] = {
-        ready: count(q * 4),
-        delayed: count(q * 4 + 1),
-        leased: count(q * 4 + 2),
-        dead: count(q * 4 + 3),
-      };
+      const [ready, delayed, leased, dead] = replies[q].map(Number);
+      stats[queue] = { ready, delayed, leased, dead };
     });
     return stats;
+  }
+
+  /**
+   * Jobs of `queue` waiting to run (ready in priority and FIFO order, then delayed by due time), up to `limit`,
+   * with their payloads: for tests and operators (the storage format is the queue's own business).
+   *
+   * @example
+   * (await jobs.listWaiting('partner-acme')).map((job) => job.payload);
+   */
+  async listWaiting(
+    queue: string,
+    { limit = 1000 }: { limit?: number } = {},
+  ): Promise<{ id: string; name: string; payload: unknown; state: 'ready' | 'delayed' }[]> {
+    const keys = this.keys(queue);
+    const ready: string[] = [];
+    for (const priority of await this.redis.zrange(keys.ready, 0, -1)) {
+      if (ready.length >= limit) break;
+      ready.push(...(await this.redis.lrange(keys.readyList(Number(priority)), 0, limit - ready.length - 1)));
+    }
+    const delayed =
+      ready.length < limit ? await this.redis.zrange(keys.delayed, 0, limit - ready.length - 1) : [];
+    const ids = [...ready, ...delayed];
+    if (ids.length === 0) return [];
+    const records = await this.redis.hmget(keys.jobs, ...ids);
+    return ids.flatMap((id, i) => {
+      const raw = records[i];
+      if (raw === null) return [];
+      const record = parseRecord(raw);
+      return [
+        {
+          id,
+          name: record.n,
+          payload: record.d,
+          state: i < ready.length ? ('ready' as const) : ('delayed' as const),
+        },
+      ];
+    });
   }
 
   /** Dead-lettered jobs of `queue`, oldest first, with payload and attempt history. */
@@ -303,7 +371,7 @@ export class JobQueue {
           name: record.n,
           payload: record.d,
           attempts: Number(attempts[i] ?? 0),
-          failures: histories[i] ? (JSON.parse(histories[i]) as AttemptFailure[]) : [],
+          failures: parseHistory(histories[i]),
           deadAt: new Date(Number(entries[i * 2 + 1])),
           enqueuedAt: new Date(record.t),
         },

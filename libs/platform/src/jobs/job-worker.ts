@@ -1,104 +1,26 @@
 import type { Redis } from 'ioredis';
-import { retryDelayMs, type JobContext, type JobDefinition } from './job-definition';
-import type { JobSeries } from './job-metrics';
-import { errorText, parseRecord } from './job-record';
-import type { JobQueue } from './job-queue';
+import type { JobDefinition } from './job-definition';
+import { TakeTokens } from './job-ids';
+import { parseRecord } from './job-record';
+import { HandlerSlots } from './handler-slots';
+import { recordFailure } from './failed-attempt';
+import { renewLeases } from './lease-renewal';
 import { PermanentJobError } from './permanent-job-error';
-import type { QueueKeys } from './queue-keys';
-import { ackScript, extendScript, releaseScript, takeScript } from './queue-scripts';
+import { checkQueueRedis } from './queue-redis-check';
+import { releaseScript } from './queue-scripts';
+import { abort, RunContext, type Running as Run } from './run-context';
+import { takeJobs, type TakeResult } from './take-call';
+import type { TakeLease } from './take-lease';
+import type { WorkerHost } from './worker-host';
+import { resolveWorkerOptions, type JobWorkerOptions, type ResolvedWorkerOptions } from './worker-options';
+import { queueState, seriesFor, type QueueState, type Running } from './worker-queue';
 
-/** At most `max` job starts in any sliding window of `intervalMs`, across every worker of the queue. */
-export interface RateLimit {
-  max: number;
-  intervalMs: number;
-}
-
-/** Options of a worker; every field but `jobs` has a default. */
-export interface JobWorkerOptions {
-  /** Jobs this worker runs; it takes from every queue they name. */
-  jobs: readonly JobDefinition[];
-  /** Handlers running at once in this process, across its queues. Default 10. */
-  concurrency?: number;
-  /** Most jobs taken per round trip. Default `min(concurrency, 100)`. */
-  batchSize?: number;
-  /**
-   * Jobs taken ahead of free handler slots, so the next batch is already here when slots free up (Redis and
-   * handlers then work at the same time). They are leased (and renewed) while they wait, and handed back at
-   * once on shutdown. 0 disables. Default `batchSize`.
-   */
-  prefetch?: number;
-  /** Lease length in ms; renewed every third of it while a handler runs. Default 30,000. */
-  leaseMs?: number;
-  /** How long `stop()` lets in-flight jobs finish before aborting and handing them back. Default 10,000. */
-  shutdownTimeoutMs?: number;
-  /** Longest idle wait without a wake-up message (safety net for lost pub/sub messages). Default 5,000. */
-  pollIntervalMs?: number;
-  /** Rate limits by queue name; every worker of a queue must use the same. */
-  rateLimits?: Readonly<Record<string, RateLimit>>;
-  /** Lifecycle component name. Default `jobs-worker`. */
-  name?: string;
-}
-
-interface Resolved {
-  concurrency: number;
-  batchSize: number;
-  prefetch: number;
-  leaseMs: number;
-  shutdownTimeoutMs: number;
-  pollIntervalMs: number;
-}
-
-interface QueueState {
-  readonly keys: QueueKeys;
-  readonly rate: RateLimit | undefined;
-  wakeSeq: number;
-  wake: (() => void) | null;
-  /** Ids of completed jobs waiting for the next batched ack. */
-  completed: string[];
-  /** Failed attempts waiting for the next batched ack, 5 values each (see ackScript). */
-  failures: (string | number)[];
-  flushScheduled: boolean;
-  flushing: Promise<void> | null;
-  /** A take is in flight: completions wait for the next take instead of an ack call of their own. */
-  taking: boolean;
-  /** Metric series by job name (when the queue keeps metrics). */
-  readonly series: Map<string, JobSeries>;
-  /** Jobs of this queue the worker holds a lease on, by id: running, or prefetched and waiting. */
-  readonly held: Map<string, Running>;
-}
-
-interface Running {
-  readonly queue: QueueState;
-  readonly id: string;
-  readonly attempt: number;
-  readonly raw: string;
-  /** Created on first use of `context.signal` (most handlers never read it, and it costs microseconds). */
-  controller: AbortController | null;
-  abortReason: Error | null;
-  /** Handed back on shutdown: its outcome must not be acked (the attempt number is reused by the next run). */
-  released: boolean;
-}
-
-const DEFAULT_BACKOFF = { baseMs: 1000, maxMs: 600_000 };
-/** Completed jobs per ack script call (one packed argument). */
-const ACK_CHUNK = 2000;
-/** Failed attempts per ack script call (5 arguments each). */
-const FAILURE_CHUNK = 200;
-
-function pendingAcks(q: QueueState): number {
-  return q.completed.length + q.failures.length / 5;
-}
-
-function positive(label: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${label} must be a positive integer, got ${value}`);
-  return value;
-}
+export type { JobWorkerOptions, RateLimit } from './worker-options';
 
 /**
  * Runs jobs from Redis. Idle workers wait on a pub/sub wake-up (dedicated connection), not a poll, so a job
- * starts within a round trip of its enqueue. Each round trip takes up to `batchSize` jobs under lease; outcomes
- * are acked in batches once per event-loop turn. A lifecycle component (`start()` / `stop()`).
+ * starts within a round trip of its enqueue. Each round trip takes up to `batchSize` jobs under one lease token;
+ * outcomes are acked in batches once per event-loop turn. A lifecycle component (`start()` / `stop()`).
  *
  * @example
  * const worker = jobs.createWorker({ jobs: [pollTrigger], concurrency: 50, rateLimits: { 'partner-acme': { max: 10, intervalMs: 1000 } } });
@@ -107,91 +29,77 @@ function positive(label: string, value: number): number {
  */
 export class JobWorker {
   readonly name: string;
-  private readonly options: Resolved;
-  private readonly definitions = new Map<string, JobDefinition>();
+  private readonly options: ResolvedWorkerOptions;
+  private readonly definitions: ReadonlyMap<string, JobDefinition>;
   private readonly queues = new Map<string, QueueState>();
-  /** Jobs this worker holds a lease on, across its queues (the sum of their `held` sizes). */
+  private readonly slots: HandlerSlots;
+  private readonly tokens = new TakeTokens();
+  /** Jobs this worker holds a lease on, across its queues: running, or prefetched and waiting. */
   private held = 0;
   private readonly waiting: Running[] = [];
-  private active = 0;
-  private slotWaiters: (() => void)[] = [];
   private subscriber: Redis | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private loops: Promise<void>[] = [];
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopped: Promise<void> | null = null;
-  /** Acks are retried until this time; set to a few seconds after the drain on shutdown. */
-  private flushDeadline = Infinity;
 
   constructor(
-    private readonly queue: JobQueue,
+    private readonly host: WorkerHost,
     options: JobWorkerOptions,
   ) {
-    this.name = options.name ?? 'jobs-worker';
-    const concurrency = positive('concurrency', options.concurrency ?? 10);
-    const batchSize = positive('batchSize', options.batchSize ?? Math.min(concurrency, 100));
-    const prefetch = options.prefetch ?? batchSize;
-    if (!Number.isInteger(prefetch) || prefetch < 0)
-      throw new Error(`prefetch must be an integer >= 0, got ${prefetch}`);
-    this.options = {
-      concurrency,
-      batchSize,
-      prefetch,
-      leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
-      shutdownTimeoutMs: Math.max(0, options.shutdownTimeoutMs ?? 10_000),
-      pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs ?? 5000),
-    };
-    if (options.jobs.length === 0) throw new Error('a worker needs at least one job definition');
-    for (const job of options.jobs) {
-      if (this.definitions.has(job.name)) throw new Error(`job "${job.name}" is given twice`);
-      this.definitions.set(job.name, job);
-      if (!this.queues.has(job.queue)) {
-        const rate = options.rateLimits?.[job.queue];
-        if (rate) {
-          positive(`rateLimits.${job.queue}.max`, rate.max);
-          positive(`rateLimits.${job.queue}.intervalMs`, rate.intervalMs);
-        }
-        this.queues.set(job.queue, {
-          keys: queue.keys(job.queue),
-          rate,
-          wakeSeq: 0,
-          wake: null,
-          completed: [],
-          failures: [],
-          flushScheduled: false,
-          flushing: null,
-          taking: false,
-          series: new Map(),
-          held: new Map(),
-        });
-      }
+    this.options = resolveWorkerOptions(options);
+    this.name = this.options.name;
+    this.definitions = this.options.definitions;
+    this.slots = new HandlerSlots(this.options.concurrency);
+    for (const [name, rate] of this.options.queues) {
+      const state: QueueState = queueState(host, name, rate, (error) => this.reportError(state, error));
+      this.queues.set(name, state);
     }
   }
 
   /** Jobs whose handler runs now in this process. */
   get inFlight(): number {
-    return this.active;
+    return this.slots.active;
   }
 
-  /** Subscribes to wake-ups and starts one take loop per queue. */
+  /**
+   * Checks what the queue needs from Redis (logged: an evicting `maxmemory-policy` as an error, no persistence
+   * as a warning; see `queueRedisCheck` for readiness), subscribes to wake-ups and starts one take loop per queue.
+   */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`worker ${this.name} was already started`);
     this.state = 'running';
-    for (const name of this.queues.keys()) await this.queue.useQueue(name);
+    for (const name of this.queues.keys()) await this.host.useQueue(name);
+    void checkQueueRedis(this.host.redis)
+      .then((found) => {
+        if (found.status === 'fail') this.host.logger?.error({ worker: this.name }, found.output);
+        else if (found.status === 'warn') this.host.logger?.warn({ worker: this.name }, found.output);
+      })
+      .catch(() => undefined);
     const byChannel = new Map([...this.queues.values()].map((q) => [q.keys.wakeChannel, q]));
-    const subscriber = this.queue.createConnection();
+    const subscriber = this.host.createConnection();
     this.subscriber = subscriber;
     subscriber.on('message', (channel: string) => {
       const q = byChannel.get(channel);
-      if (q) this.wake(q);
+      if (q) this.wake(q, true);
     });
     // After a reconnect (ioredis re-subscribes by itself), wake every loop: messages sent meanwhile were lost.
     subscriber.on('ready', () => this.queues.forEach((q) => this.wake(q)));
     subscriber.on('error', (error: Error) => this.reportError(null, error));
     await subscriber.subscribe(...byChannel.keys());
-    const beat = Math.max(100, Math.floor(this.options.leaseMs / 3));
-    this.heartbeat = setInterval(() => void this.extendLeases(), beat);
-    this.loops = [...this.queues.values()].map((q) => this.loop(q));
+    const beat = Math.max(50, Math.floor(this.options.leaseMs / 3));
+    this.heartbeat = setInterval(
+      () =>
+        this.queues.forEach(
+          (q) => void renewLeases(this.host, q, this.options.leaseMs, (error) => this.reportError(q, error)),
+        ),
+      beat,
+    );
+    // A rate-limited queue never prefetches (a take is a start there), so two loops take from it: one take is
+    // in flight while the jobs of the other run.
+    this.loops = [...this.queues.values()].flatMap((q) =>
+      q.rate ? [this.loop(q), this.loop(q)] : [this.loop(q)],
+    );
   }
 
   /**
@@ -212,41 +120,58 @@ export class JobWorker {
     this.state = 'stopping';
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
     this.queues.forEach((q) => this.wake(q));
-    this.notifySlot();
+    this.slots.notify();
     await Promise.race([Promise.all(this.loops), deadlineTimer(Math.max(0, deadline - Date.now()))]);
     if (this.waiting.length > 0) await this.handBack(this.waiting.splice(0));
     while (this.held > 0 && Date.now() < deadline) {
-      await Promise.race([
-        new Promise<void>((resolve) => this.slotWaiters.push(resolve)),
-        deadlineTimer(deadline - Date.now()),
-      ]);
+      await Promise.race([this.slots.changed(), deadlineTimer(deadline - Date.now())]);
     }
-    if (this.held > 0) await this.handBack([...this.queues.values()].flatMap((q) => [...q.held.values()]));
+    if (this.held > 0) {
+      await this.handBack(
+        [...this.queues.values()].flatMap((q) =>
+          [...q.leases.values()].flatMap((l) => l.holding() as Running[]),
+        ),
+      );
+    }
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.flushDeadline = Date.now() + 5000;
-    await Promise.all([...this.queues.values()].map((q) => this.flushNow(q)));
-    this.queue.metrics?.flush();
+    const flushDeadline = Date.now() + 5000;
+    for (const q of this.queues.values()) {
+      if (!(await q.acks.flushUntil(flushDeadline))) {
+        this.host.logger?.warn(
+          { queue: q.keys.queue, pending: q.acks.pending },
+          'could not record job outcomes before exit; their leases will expire and the jobs run again',
+        );
+      }
+      for (const lease of q.leases.values()) lease.close();
+    }
+    this.host.metrics?.flush();
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
     this.state = 'stopped';
   }
 
   private async handBack(jobs: Running[]): Promise<void> {
+    const byLease = new Map<TakeLease, Running[]>();
     for (const job of jobs) {
       job.released = true;
       this.untrack(job);
       abort(job, new Error('worker shutting down: job handed back to the queue'));
+      const list = byLease.get(job.lease) ?? [];
+      list.push(job);
+      byLease.set(job.lease, list);
     }
-    for (const q of this.queues.values()) {
-      const mine = jobs.filter((job) => job.queue === q);
-      if (mine.length === 0) continue;
-      const args = mine.flatMap((job) => [job.id, job.attempt]);
+    for (const [lease, mine] of byLease) {
+      const q = mine[0].queue;
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
           const count = Number(
-            await releaseScript.run(this.queue.redis, q.keys.all, [q.keys.wakeChannel, ...args]),
+            await releaseScript.run(this.host.redis, q.keys.all, [
+              q.keys.wakeChannel,
+              lease.token,
+              ...mine.map((job) => job.id),
+            ]),
           );
-          this.queue.events.emit('released', { queue: q.keys.queue, count });
-          this.queue.logger?.info({ queue: q.keys.queue, count }, 'in-flight jobs handed back on shutdown');
+          this.host.events.emit('released', { queue: q.keys.queue, count });
+          this.host.logger?.info({ queue: q.keys.queue, count }, 'in-flight jobs handed back on shutdown');
           break;
         } catch (error) {
           // If Redis stays unreachable, the leases expire and the jobs run again anyway.
@@ -259,36 +184,73 @@ export class JobWorker {
 
   private async loop(q: QueueState): Promise<void> {
     let errors = 0;
+    /** Kept after a failed take: retrying with the same token returns what the lost take leased. */
+    let token: string | null = null;
     while (this.state === 'running') {
-      const room = this.options.concurrency + this.options.prefetch - this.held;
-      // While prefetched jobs wait, take only once a good part of a batch fits (no trickle of tiny takes).
-      if (room <= 0 || (this.waiting.length > 0 && room < this.options.batchSize / 2)) {
+      let max: number;
+      let reserved = 0;
+      if (q.rate) {
+        // Rate-limited: a take counts as a start, so take only for free slots (reserved while the take is in
+        // flight) and start on arrival. Each of the two loops takes once at least half a batch of slots is free
+        // (up to a batch), so one take is in flight while the other's jobs run.
+        const want = Math.ceil(Math.min(this.options.batchSize, this.options.concurrency) / 2);
+        reserved =
+          this.slots.free >= want ? this.slots.reserve(Math.min(this.options.batchSize, this.slots.free)) : 0;
+        max = reserved;
+        if (max <= 0 && !q.claiming) {
+          // Claim the slots that free up next, so prefetched jobs of other queues cannot take every freed slot
+          // one by one and starve this queue (one claim per queue at a time).
+          q.claiming = true;
+          this.slots.claimed += want;
+          this.flushIfPending(q);
+          await this.slots.changed();
+          this.slots.claimed -= want;
+          q.claiming = false;
+          continue;
+        }
+      } else {
+        const room = this.options.concurrency + this.options.prefetch - this.held - this.slots.reserved;
+        // While prefetched jobs wait, take only once a good part of a batch fits (no trickle of tiny takes).
+        max = room <= 0 || (this.waiting.length > 0 && room < this.options.batchSize / 2) ? 0 : room;
+        max = Math.min(max, this.options.batchSize);
+      }
+      if (max <= 0) {
         this.flushIfPending(q);
-        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        await this.slots.changed();
         continue;
       }
       const seq = q.wakeSeq;
+      token ??= this.tokens.next();
       let taken: TakeResult;
       try {
-        taken = await this.take(q, Math.min(room, this.options.batchSize));
+        taken = await takeJobs(this.host, q, token, max, this.options.leaseMs, (lease) =>
+          this.dropLease(q, lease),
+        );
+        token = null;
         errors = 0;
       } catch (error) {
+        this.slots.unreserve(reserved);
         this.reportError(q, error);
         this.flushIfPending(q);
         await this.idle(q, Math.min(5000, 50 * 2 ** errors++));
         continue;
       }
+      this.slots.unreserve(reserved);
       if (this.state !== 'running') {
         for (const run of taken.jobs) this.track(run);
         if (taken.jobs.length > 0) await this.handBack(taken.jobs);
         break;
       }
+      // A full take on a queue with two loops: there is likely more, let the sibling take too.
+      if (q.rate && taken.jobs.length === max) this.wake(q, true);
       for (const run of taken.jobs) {
         this.track(run);
-        if (this.active < this.options.concurrency) void this.execute(run);
+        // Jobs of a rate-limited queue start now (their slots were reserved); others wait for a free slot.
+        if (q.rate || this.slots.freeForPrefetched > 0) void this.execute(run);
         else this.waiting.push(run);
       }
-      if (taken.jobs.length === 0 && q.wakeSeq === seq) {
+      // Idle unless more jobs are ready (nextDueMs 0) or a wake-up came during the take.
+      if (taken.nextDueMs !== 0 && q.wakeSeq === seq) {
         this.flushIfPending(q);
         await this.idle(
           q,
@@ -300,81 +262,49 @@ export class JobWorker {
     }
   }
 
-  private async take(q: QueueState, max: number): Promise<TakeResult> {
-    // Completions recorded so far ride along; on error they go back to the list (recording is idempotent).
-    const completed = q.completed.splice(0, ACK_CHUNK);
-    let reply: (string | number)[];
-    q.taking = true;
-    try {
-      reply = (await takeScript.run(this.queue.redis, q.keys.all, [
-        max,
-        this.options.leaseMs,
-        q.rate?.max ?? 0,
-        q.rate?.intervalMs ?? 0,
-        completed.join(','),
-      ])) as (string | number)[];
-    } catch (error) {
-      q.completed.unshift(...completed);
-      throw error;
-    } finally {
-      q.taking = false;
-    }
-    const reclaimed = Number(reply[1]);
-    for (let i = 2; i < 2 + reclaimed * 2; i += 2) {
-      const name = String(reply[i]);
-      const dead = reply[i + 1] === 1;
-      this.queue.metrics?.leaseExpired.labels(q.keys.queue, name).inc();
-      if (dead) this.queue.metrics?.dead.labels(q.keys.queue, name).inc();
-      this.queue.events.emit('leaseExpired', { queue: q.keys.queue, name, dead });
-    }
-    const jobs: Running[] = [];
-    for (let i = 2 + reclaimed * 2; i < reply.length; i += 3) {
-      jobs.push({
-        queue: q,
-        id: String(reply[i]),
-        attempt: Number(reply[i + 1]),
-        raw: String(reply[i + 2]),
-        controller: null,
-        abortReason: null,
-        released: false,
-      });
-    }
-    return { nextDueMs: Number(reply[0]), jobs };
-  }
-
-  private track(run: Running): void {
-    run.queue.held.set(run.id, run);
+  private track(_run: Running): void {
     this.held++;
   }
 
   private untrack(run: Running): void {
-    if (run.queue.held.delete(run.id)) this.held--;
+    if (run.settled) return;
+    this.held--;
+    if (run.lease.remove(run)) run.queue.leases.delete(run.lease.token);
+  }
+
+  private dropLease(q: QueueState, lease: TakeLease): void {
+    if (q.leases.get(lease.token) === lease) q.leases.delete(lease.token);
+    this.host.logger?.warn(
+      { queue: q.keys.queue, jobs: lease.holding().length },
+      'job lease could not be renewed in time; handlers aborted (the jobs may run elsewhere)',
+    );
   }
 
   private async execute(run: Running): Promise<void> {
-    this.active++;
-    const taken = run;
-    const queueName = run.queue.keys.queue;
+    this.slots.start();
+    const q = run.queue;
+    const queueName = q.keys.queue;
     const record = parseRecord(run.raw);
     const definition = this.definitions.get(record.n);
-    const metrics = this.queue.metrics;
-    const series = metrics && this.seriesFor(run.queue, record.n);
+    const metrics = this.host.metrics;
+    const series = metrics && seriesFor(this.host, q, record.n);
     const startedAt = performance.now();
     if (series) {
       series.started++;
       metrics.touch(series);
       series.wait.observe(Math.max(0, Date.now() - record.r) / 1000);
     }
-    if (this.queue.events.listenerCount('started') > 0) {
-      this.queue.events.emit('started', {
+    if (this.host.events.listenerCount('started') > 0) {
+      this.host.events.emit('started', {
         queue: queueName,
-        id: taken.id,
+        id: run.id,
         name: record.n,
-        attempt: taken.attempt,
+        attempt: run.attempt,
         waitMs: Math.max(0, Date.now() - record.r),
       });
     }
     try {
+      if (record.unreadable) throw new PermanentJobError(record.unreadable);
       if (!definition) throw new Error(`no handler for job "${record.n}" on worker ${this.name}`);
       const parsed = definition.schema.safeParse(record.d);
       if (!parsed.success) {
@@ -382,234 +312,82 @@ export class JobWorker {
           `stored payload no longer matches the schema of "${record.n}": ${parsed.error.message}`,
         );
       }
-      await definition.handler(parsed.data, new RunContext(run, record.n, record.m));
+      await definition.handler(parsed.data, new RunContext(run as Run, record.n, record.m));
       const seconds = (performance.now() - startedAt) / 1000;
       if (series) {
         series.run.observe(seconds);
         series.completed++;
         metrics.touch(series);
       }
-      this.settle(run, taken.id);
-      if (this.queue.events.listenerCount('completed') > 0) {
-        this.queue.events.emit('completed', {
+      if (!run.released) {
+        q.acks.complete(run.lease.token, run.id);
+        // While a take is in flight, the completion rides along with the take the loop sends next.
+        if (!(q.taking > 0 && this.state === 'running')) q.acks.schedule();
+      }
+      if (this.host.events.listenerCount('completed') > 0) {
+        this.host.events.emit('completed', {
           queue: queueName,
-          id: taken.id,
+          id: run.id,
           name: record.n,
-          attempt: taken.attempt,
+          attempt: run.attempt,
           durationMs: seconds * 1000,
         });
       }
     } catch (error) {
-      if (series) {
-        series.run.observe((performance.now() - startedAt) / 1000);
-        series.failed++;
-        metrics.touch(series);
-      }
-      const text = errorText(error);
-      // A permanent failure takes the same (batched, fenced) dead-letter path as a last attempt.
-      const permanent = error instanceof PermanentJobError;
-      const last = permanent || taken.attempt >= record.m;
-      const retryInMs = last ? null : retryDelayMs(taken.attempt, definition?.backoff ?? DEFAULT_BACKOFF);
-      const entry = JSON.stringify({ attempt: taken.attempt, at: Date.now(), error: text });
-      this.settle(run, [last ? 'd' : 'r', taken.id, taken.attempt, retryInMs ?? 0, entry]);
-      const event = { queue: queueName, id: taken.id, name: record.n, attempt: taken.attempt, error: text };
-      this.queue.events.emit('failed', { ...event, retryInMs });
-      if (last) {
-        metrics?.dead.labels(queueName, record.n).inc();
-        this.queue.events.emit('dead', event);
-        this.queue.logger?.error(
-          { ...event, permanent },
-          permanent
-            ? 'job dead-lettered: permanent failure, not retried'
-            : 'job dead-lettered after its last attempt',
-        );
-      } else {
-        metrics?.retried.labels(queueName, record.n).inc();
-        this.queue.logger?.warn({ ...event, retryInMs }, 'job attempt failed; will retry');
-      }
+      recordFailure(this.host, run, record.n, record.m, definition, error, series, startedAt);
     } finally {
       this.untrack(run);
-      this.active--;
-      const next = this.state === 'running' ? this.waiting.shift() : undefined;
-      if (next) void this.execute(next);
-      this.notifySlot();
+      this.slots.end();
+      this.startWaiting();
     }
   }
 
-  /**
-   * Queues an outcome for the next batched ack, unless the job was handed back meanwhile. While a take is in
-   * flight, a completion waits for the take the loop sends next (one round trip fewer per batch); the loop
-   * flushes it instead when it goes to wait. Failures always get their own ack.
-   */
-  private settle(run: Running, outcome: string | (string | number)[]): void {
-    if (run.released) return;
-    const q = run.queue;
-    if (typeof outcome === 'string') {
-      q.completed.push(outcome);
-      if (q.taking && this.state === 'running') return;
-    } else q.failures.push(...outcome);
-    this.scheduleFlush(q);
+  /** Records a failed attempt (batched, fenced by the lease token): a retry, or the dead-letter set. */
+  /** Starts prefetched jobs while slots are free; a job whose lease ended meanwhile is dropped (it runs elsewhere). */
+  private startWaiting(): void {
+    while (this.state === 'running' && this.slots.freeForPrefetched > 0 && this.waiting.length > 0) {
+      const next = this.waiting.shift() as Running;
+      if (next.lease.expired) this.untrack(next);
+      else void this.execute(next);
+    }
   }
 
   /** Acks what is pending now (the loop is about to wait, so no take would carry it). */
   private flushIfPending(q: QueueState): void {
-    if (pendingAcks(q) > 0) this.scheduleFlush(q);
+    if (q.acks.pending > 0) q.acks.schedule();
   }
 
-  private scheduleFlush(q: QueueState): void {
-    if (!q.flushScheduled) {
-      q.flushScheduled = true;
-      setImmediate(() => {
-        q.flushScheduled = false;
-        void this.flush(q);
-      });
-    }
-  }
-
-  /** Sends queued acks; one flush at a time per queue, retried until Redis takes them (acks are idempotent). */
-  private flush(q: QueueState): Promise<void> {
-    q.flushing ??= (async () => {
-      let errors = 0;
-      while (pendingAcks(q) > 0 && Date.now() < this.flushDeadline) {
-        // Taken off the lists while in flight (takes also carry completions); put back if Redis fails.
-        const completed = q.completed.splice(0, ACK_CHUNK);
-        const failures = q.failures.splice(0, FAILURE_CHUNK * 5);
-        try {
-          await ackScript.run(this.queue.redis, q.keys.all, [
-            q.keys.wakeChannel,
-            completed.join(','),
-            ...failures,
-          ]);
-          errors = 0;
-        } catch (error) {
-          q.completed.unshift(...completed);
-          q.failures.unshift(...failures);
-          this.reportError(q, error);
-          await delay(Math.min(2000, 50 * 2 ** errors++));
-        }
-      }
-    })().finally(() => {
-      q.flushing = null;
-    });
-    return q.flushing;
-  }
-
-  private async flushNow(q: QueueState): Promise<void> {
-    while ((q.flushing || pendingAcks(q) > 0) && Date.now() < this.flushDeadline) {
-      await (q.flushing ?? this.flush(q));
-    }
-    if (pendingAcks(q) > 0) {
-      this.queue.logger?.warn(
-        { queue: q.keys.queue, pending: pendingAcks(q) },
-        'could not record job outcomes before exit; their leases will expire and the jobs run again',
-      );
-    }
-  }
-
-  private async extendLeases(): Promise<void> {
-    for (const q of this.queues.values()) {
-      const mine = [...q.held.values()].filter((job) => !job.released);
-      if (mine.length === 0) continue;
-      try {
-        const lost = (await extendScript.run(this.queue.redis, q.keys.all, [
-          this.options.leaseMs,
-          ...mine.flatMap((job) => [job.id, job.attempt]),
-        ])) as string[];
-        for (const id of lost) {
-          const job = q.held.get(id);
-          if (job) abort(job, new Error('lease lost: another worker may run this job'));
-        }
-      } catch (error) {
-        this.reportError(q, error);
-      }
-    }
-  }
-
-  private wake(q: QueueState): void {
+  /**
+   * Wakes the idle loops of `q`; with `one`, only the longest-waiting (a wake-up message: one take is enough to
+   * see what came, and a loop that takes a full batch wakes its sibling).
+   */
+  private wake(q: QueueState, one = false): void {
     q.wakeSeq++;
-    q.wake?.();
-  }
-
-  private notifySlot(): void {
-    const waiters = this.slotWaiters;
-    this.slotWaiters = [];
-    for (const resolve of waiters) resolve();
+    for (const wake of q.wakers) {
+      wake();
+      if (one) break;
+    }
   }
 
   private idle(q: QueueState, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        q.wake = null;
+        q.wakers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      q.wake = done;
+      q.wakers.add(done);
     });
-  }
-
-  /** The metric series of a job of `q`, looked up once per job name (no label strings built per job). */
-  private seriesFor(q: QueueState, job: string): JobSeries | undefined {
-    let series = q.series.get(job);
-    if (!series && this.queue.metrics) {
-      series = this.queue.metrics.series(q.keys.queue, job);
-      q.series.set(job, series);
-    }
-    return series;
   }
 
   private reportError(q: QueueState | null, error: unknown): void {
     const err = error instanceof Error ? error : new Error(String(error));
     const queue = q?.keys.queue ?? '*';
-    this.queue.logger?.warn({ queue, err: err.message }, 'job worker Redis error; retrying');
-    if (this.queue.events.listenerCount('workerError') > 0)
-      this.queue.events.emit('workerError', { queue, error: err });
+    this.host.logger?.warn({ queue, err: err.message }, 'job worker Redis error; retrying');
+    if (this.host.events.listenerCount('workerError') > 0)
+      this.host.events.emit('workerError', { queue, error: err });
   }
-}
-
-interface TakeResult {
-  nextDueMs: number;
-  jobs: Running[];
-}
-
-/**
- * What a handler gets. A class, not an object literal with a getter, so the hot path builds one small object
- * of a stable shape per job; the abort signal is still created only when read.
- */
-class RunContext implements JobContext {
-  readonly id: string;
-  readonly queue: string;
-  readonly attempt: number;
-  readonly #run: Running;
-
-  constructor(
-    run: Running,
-    readonly name: string,
-    readonly maxAttempts: number,
-  ) {
-    this.#run = run;
-    this.id = run.id;
-    this.queue = run.queue.keys.queue;
-    this.attempt = run.attempt;
-  }
-
-  get signal(): AbortSignal {
-    return signalOf(this.#run);
-  }
-}
-
-/** The job's abort signal, created on first use (already aborted if the job was aborted before). */
-function signalOf(run: Running): AbortSignal {
-  if (!run.controller) {
-    run.controller = new AbortController();
-    if (run.abortReason) run.controller.abort(run.abortReason);
-  }
-  return run.controller.signal;
-}
-
-function abort(run: Running, reason: Error): void {
-  run.abortReason ??= reason;
-  run.controller?.abort(reason);
 }
 
 /**

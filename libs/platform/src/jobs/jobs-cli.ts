@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { Redis } from 'ioredis';
 import { JobQueue } from './job-queue';
+import { isJobId } from './job-ids';
 import { DEFAULT_JOBS_PREFIX } from './queue-keys';
 
 /** Where {@link runJobsCli} reads settings and writes output; the real process by default. */
@@ -95,7 +96,7 @@ class UsageError extends Error {}
 function selection(ids: string[], all: boolean | undefined): string[] | 'all' {
   if (all && ids.length > 0) throw new UsageError('give job ids or --all, not both');
   if (!all && ids.length === 0) throw new UsageError('give job ids or --all');
-  if (ids.some((id) => !/^\d+$/.test(id))) throw new UsageError('job ids are numbers');
+  if (ids.some((id) => !isJobId(id))) throw new UsageError('job ids are UUIDs (as listed by dead list)');
   return all ? 'all' : ids;
 }
 

@@ -7,15 +7,25 @@ export interface QueueKeys {
   readonly queue: string;
   /** Pub/sub channel that wakes idle workers (enqueue, retry, hand-back). */
   readonly wakeChannel: string;
-  /** `KEYS[1..11]` of every queue script: ready, delayed, leases, jobs, attempts, history, dead, unique, seq, rate, rate-used. */
+  /**
+   * `KEYS[1..12]` of every queue script: ready, delayed, leases, jobs, attempts, history, dead, unique, takes,
+   * rate, rate-used, calls (see queue-scripts.ts).
+   */
   readonly all: readonly string[];
+  /** The set of priorities that have ready jobs (see {@link QueueKeys.readyList}). */
   readonly ready: string;
+  /** The FIFO list of ready jobs of one priority. */
+  readyList(priority: number): string;
   readonly delayed: string;
   readonly leases: string;
   readonly jobs: string;
   readonly attempts: string;
   readonly history: string;
   readonly dead: string;
+  /** Unique key -> id of the waiting job that holds it. */
+  readonly unique: string;
+  /** Take token -> the ids that take holds. */
+  readonly takes: string;
 }
 
 /** Default key prefix of the job system; tests use their own to run in parallel. */
@@ -38,9 +48,10 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     'hist',
     'dead',
     'uniq',
-    'seq',
+    'takes',
     'rate',
     'rate-used',
+    'calls',
   ] as const;
   const all = names.map((name) => base + name);
   return {
@@ -48,12 +59,15 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     wakeChannel: `${base}wake`,
     all,
     ready: all[0],
+    readyList: (priority: number) => `${all[0]}:${priority}`,
     delayed: all[1],
     leases: all[2],
     jobs: all[3],
     attempts: all[4],
     history: all[5],
     dead: all[6],
+    unique: all[7],
+    takes: all[8],
   };
 }
 

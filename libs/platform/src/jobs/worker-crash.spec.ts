@@ -53,9 +53,11 @@ describe('a worker killed with SIGKILL mid-run', () => {
       );
       worker.child.kill('SIGKILL');
       await worker.exited;
-      // What the dead worker held: leased and not acked (including jobs whose run was recorded but not acked).
-      // Up to '(+inf': the set also holds a pin member at +inf (LEASE_PIN), which is not a job.
-      for (const id of await t.redis.zrangebyscore(keys.leases, '-inf', '(+inf')) inFlightAtKill.add(id);
+      // What the dead worker held: leased and not acked (including jobs whose run was recorded but not acked),
+      // as the takes hash records it (take token -> "id,id,...").
+      for (const packed of await t.redis.hvals(keys.takes)) {
+        for (const id of packed.split(',')) inFlightAtKill.add(id);
+      }
     }
     expect(inFlightAtKill.size).toBeGreaterThan(0);
 

@@ -32,7 +32,7 @@ async function startAndTerminate(queueName: string, env: Record<string, string>)
   });
   children.push(worker);
   const keys = queue.keys(queueName);
-  await waitFor('4 jobs in flight', async () => (await t.redis.zcount(keys.leases, '-inf', '(+inf')) >= 4);
+  await waitFor('4 jobs in flight', async () => (await queue.stats([queueName]))[queueName].leased >= 4);
   worker.child.kill('SIGTERM');
   const code = await worker.exited;
   return { queue, keys, code, runs: await t.redis.hgetall(`${t.prefix}runs`) };

@@ -95,6 +95,28 @@ describe('Scheduler', () => {
     ticks.slice(1).forEach((tick, i) => expect(tick - ticks[i]).toBe(1000));
   });
 
+  it('a last-tick key holding garbage (not a number, or not a string) does not stop the schedule', async () => {
+    const fired: string[] = [];
+    const a = schedule('garbage-a', '*/1 * * * * *', async (_ctx, { name }) => {
+      fired.push(name);
+    });
+    const b = schedule('garbage-b', '*/1 * * * * *', async (_ctx, { name }) => {
+      fired.push(name);
+    });
+    const probe = replica([a, b], undefined);
+    await t.redis.set(probe.lastTickKey('garbage-a'), 'not a number');
+    await t.redis.hset(probe.lastTickKey('garbage-b'), 'field', 'value');
+    await probe.start();
+    await waitFor(
+      'both schedules to fire',
+      () => fired.includes('garbage-a') && fired.includes('garbage-b'),
+      {
+        timeoutMs: 5000,
+      },
+    );
+    await probe.stop();
+  });
+
   it('runs the latest missed tick once after downtime with run-once, and none with skip', async () => {
     const runs: ScheduleRun[] = [];
     const record = async (_ctx: void, run: ScheduleRun): Promise<void> => {

@@ -18,13 +18,19 @@
 import { Cron } from 'croner';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { JobLogger } from '../jobs/job-queue';
+import type { JobLogger } from '../jobs/job-logger';
 import { RedisScript } from '../jobs/redis-script';
 import type { ScheduleDefinition } from './schedule-definition';
 
-/** Claims a tick: ARGV[1] tick ms; 1 if it is later than the last claimed tick (and is now the last). */
+/**
+ * Claims a tick: ARGV[1] tick ms; 1 if it is later than the last claimed tick (and is now the last). A stored
+ * value that is not a number (or not a string) counts as "never claimed" and is overwritten: the script never
+ * fails on it, which would stop the schedule for good.
+ */
 const claimTickScript = new RedisScript(`
-local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local stored = false
+if redis.call('TYPE', KEYS[1])['ok'] == 'string' then stored = redis.call('GET', KEYS[1]) end
+local last = tonumber(stored or '-1') or -1
 local tick = tonumber(ARGV[1])
 if tick > last then
   redis.call('SET', KEYS[1], ARGV[1])
@@ -146,8 +152,13 @@ export class Scheduler<C> {
   }
 
   private async catchUp(definition: ScheduleDefinition<C>, cron: Cron): Promise<void> {
-    const last = await this.options.redis.get(this.lastTickKey(definition.name));
-    if (last === null) return; // never ran anywhere: nothing was missed
+    const last = await this.options.redis.get(this.lastTickKey(definition.name)).catch((error: unknown) => {
+      // A key of another type (written by hand) tells nothing; the next claim overwrites it.
+      if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return null;
+      throw error;
+    });
+    // Never ran anywhere, or the value is unreadable: nothing known to be missed.
+    if (last === null || !Number.isFinite(Number(last))) return;
     const [previous] = cron.previousRuns(1, new Date());
     if (previous && previous.getTime() > Number(last)) {
       this.options.logger?.info(

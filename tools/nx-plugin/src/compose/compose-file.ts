@@ -117,10 +117,14 @@ export function buildComposeFile(services: readonly Service[]): ComposeFile {
       },
       redis: {
         image: COMPOSE_IMAGES.redis,
+        // The job queue needs persistence: without it a Redis restart loses every job (libs/platform/src/jobs).
+        // Overriding the command drops the image's own arguments: listen to the other containers again.
+        command: ['redis-server', '--bind', '0.0.0.0', '--protected-mode', 'no', '--appendonly', 'yes'],
+        volumes: ['redis-data:/data'],
         healthcheck: { test: ['CMD', 'redis-cli', 'ping'], interval: '2s', timeout: '5s', retries: 30 },
       },
     },
-    volumes: { 'postgres-data': {} },
+    volumes: { 'postgres-data': {}, 'redis-data': {} },
   };
   const sorted = [...services].sort((a, b) => a.name.localeCompare(b.name));
   const envs = new Map(sorted.map((service) => [service.name, localEnv(service)]));
@@ -198,5 +202,5 @@ export function composeYaml(file: ComposeFile): string {
   const header = COMPOSE_HEADER.split('\n')
     .map((line) => `# ${line}`)
     .join('\n');
-  return `${header}\n${stringify(file, { lineWidth: 0, aliasDuplicateObjects: false, singleQuote: true })}`;
+  return `${header}\n${stringify(file, { lineWidth: 0, aliasDuplicateObjects: false, singleQuote: true, version: '1.1' })}`;
 }

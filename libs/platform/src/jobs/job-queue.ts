@@ -22,6 +22,8 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { assertName, assertPriority, type JobDefinition } from './job-definition';
+import { findIllFormedJson } from '../validation/well-formed-json';
+import { isWellFormedText } from '../validation/well-formed-text';
 import { JobEvents } from './job-events';
 import type { JobLogger } from './job-logger';
 import { JobMetrics, type QueueDepth } from './job-metrics';
@@ -104,7 +106,7 @@ function recordOptions(
   );
   if (!Number.isFinite(delayMs)) throw new Error(`invalid delay or runAt for job "${job.name}"`);
   const uniqueKey = options.uniqueKey ?? '';
-  if (uniqueKey.includes('\n') || uniqueKey.includes('\0') || !uniqueKey.isWellFormed()) {
+  if (uniqueKey.includes('\n') || !isWellFormedText(uniqueKey)) {
     throw new Error(
       `uniqueKey of job "${job.name}" must be well-formed Unicode without newline or NUL, got ${JSON.stringify(uniqueKey)}`,
     );
@@ -114,26 +116,28 @@ function recordOptions(
 }
 
 /**
- * Where a payload holds a string that is not well-formed Unicode (a lone UTF-16 surrogate), as a JSON path, or
- * null. JSON.stringify writes a lone surrogate as an escape (`"\ud83d"`) that JavaScript reads back but other
- * readers (Redis's cjson, Postgres) refuse, so the queue refuses it at enqueue. Called only when the JSON text
- * holds a `\ud8..`-`\udf..` escape, so well-formed payloads cost one `includes`.
+ * What the platform's rules for outside JSON ({@link findIllFormedJson}: well-formed Unicode, no NUL, at most
+ * `MAX_JSON_DEPTH` levels) find in a payload, as zod issues; `[]` when it may be stored. A NUL or a lone
+ * surrogate shows in `JSON.stringify`'s text as a `\u` escape (a lone surrogate as `"\ud83d"`, which JavaScript
+ * reads back but Redis's cjson and Postgres refuse), so a payload whose text has no `\u` costs one `includes`.
  */
-function illFormedPath(value: unknown, path = '$'): string | null {
-  if (typeof value === 'string') return value.isWellFormed() ? null : path;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = illFormedPath(value[i], `${path}[${i}]`);
-      if (found) return found;
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (!key.isWellFormed()) return `${path} (key ${JSON.stringify(key)})`;
-      const found = illFormedPath(item, `${path}.${key}`);
-      if (found) return found;
-    }
+function payloadProblems(payload: unknown, body: string): z.core.$ZodIssue[] {
+  if (!body.includes('\\u')) return [];
+  return findIllFormedJson(payload).map(({ path, reason }) => ({
+    code: 'custom' as const,
+    path,
+    input: undefined,
+    message: `${reason}; such text cannot be stored`,
+  }));
+}
+
+/** `JSON.stringify(payload)`, or the reason it cannot be written (a cycle, a BigInt, nesting too deep for the stack). */
+function payloadText(payload: unknown): string | Error {
+  try {
+    return JSON.stringify(payload) ?? new Error('not JSON-serialisable');
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
   }
-  return null;
 }
 
 /** Jobs per enqueue script call: large enough to amortise the round trip, small enough not to block Redis. */
@@ -223,19 +227,20 @@ export class JobQueue implements WorkerHost {
       if (!checked.success) {
         throw new JobPayloadError(job.name, payloads.length > 1 ? index : null, checked.error.issues);
       }
-      const body = JSON.stringify(payload);
-      if (body === undefined) throw new Error(`payload of job "${job.name}" is not JSON-serialisable`);
-      const path = body.includes('\\ud') ? illFormedPath(payload) : null;
-      if (path) {
-        throw new JobPayloadError(job.name, payloads.length > 1 ? index : null, [
+      const at = payloads.length > 1 ? index : null;
+      const body = payloadText(payload);
+      if (body instanceof Error) {
+        throw new JobPayloadError(job.name, at, [
           {
             code: 'custom',
             path: [],
             input: undefined,
-            message: `${path} is not well-formed Unicode (a lone UTF-16 surrogate); such text cannot be stored`,
+            message: `cannot be written as JSON: ${body.message}`,
           },
         ]);
       }
+      const problems = payloadProblems(payload, body);
+      if (problems.length > 0) throw new JobPayloadError(job.name, at, problems);
       if (shared) {
         records.push(shared.header + body);
       } else {

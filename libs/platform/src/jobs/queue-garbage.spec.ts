@@ -99,8 +99,10 @@ describe('the issue 7 input: a lone surrogate between two good jobs', () => {
       JobPayloadError,
     );
     await expect(queue.enqueue(job, { title: lone }, { delayMs: 10 })).rejects.toThrow(
-      /\$\.title is not well-formed Unicode/,
+      /must be well-formed Unicode without NUL characters[\s\S]*at title/,
     );
+    // The platform's one string rule: a NUL is refused too (Postgres cannot store it in text or jsonb).
+    await expect(queue.enqueue(job, { title: 'a\u0000b' })).rejects.toThrow(/at title/);
     await queue.enqueue(job, { title: 'third' });
     const worker = queue.createWorker({ jobs: [job], pollIntervalMs: 100 });
     workers.push(worker);
@@ -111,6 +113,17 @@ describe('the issue 7 input: a lone surrogate between two good jobs', () => {
       created: true,
     });
     await waitFor('the fourth job to run', () => runs.length === 3);
+    expect((await queue.stats([q]))[q]).toEqual({ ready: 0, delayed: 0, leased: 0, dead: 0 });
+  });
+
+  it('a payload JSON cannot write (a cycle) is a JobPayloadError, not a crash, and nothing of the call is stored', async () => {
+    const q = nextQueue();
+    const job = defineJob('blob', z.object({ data: z.unknown() }), async () => undefined, { queue: q });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(queue.enqueueMany(job, [{ data: 'fine' }, { data: cyclic }])).rejects.toThrow(
+      /item 1[\s\S]*cannot be written as JSON/,
+    );
     expect((await queue.stats([q]))[q]).toEqual({ ready: 0, delayed: 0, leased: 0, dead: 0 });
   });
 

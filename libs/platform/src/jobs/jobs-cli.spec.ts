@@ -18,7 +18,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   let out = '';
   let err = '';
   const code = await runJobsCli(args, {
-    env: { REDIS_URL: testRedisUrl(), JOBS_PREFIX: t.prefix },
+    env: { REDIS_URL: testRedisUrl(), JOBS_PREFIX: t.prefix, EVENTS_PREFIX: `${t.prefix}events:` },
     out: (text) => (out += text),
     err: (text) => (err += text),
   });
@@ -26,6 +26,15 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 describe('jobs CLI', () => {
+  it('mounts the events commands: dead-lettered events of a subscription, usage errors exit 64', async () => {
+    const listed = await cli('events', 'dead', 'list', '--topic', 'applet-saved', '--subscription', 'poller');
+    expect(listed).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(listed.out)).toEqual([]);
+    expect(
+      (await cli('events', 'dead', 'retry', '--topic', 'applet-saved', '--subscription', 'poller')).code,
+    ).toBe(64);
+  });
+
   it('shows stats, lists, retries and purges dead jobs', async () => {
     const job = defineJob('cli-fails', z.object({ n: z.number() }), () => Promise.reject(new Error('nope')), {
       queue: 'cli',

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { Redis } from 'ioredis';
+import { DEFAULT_EVENTS_PREFIX } from '../events/event-keys';
+import { eventsCommand, EventsUsageError } from '../events/events-cli';
 import { JobQueue } from './job-queue';
 import { isJobId } from './job-ids';
 import { DEFAULT_JOBS_PREFIX } from './queue-keys';
@@ -12,8 +14,9 @@ export interface JobsCliIo {
 }
 
 /**
- * The operators' CLI for queues: `stats`, `dead list|retry|purge`. Reads REDIS_URL (default
- * redis://127.0.0.1:6379) and JOBS_PREFIX (default `ittd:jobs:`). Returns the exit code: 0 ok, 1 failure
+ * The operators' CLI for queues: `stats`, `dead list|retry|purge`, and for service events
+ * `events dead list|retry|purge --topic <t> --subscription <s>`. Reads REDIS_URL (default
+ * redis://127.0.0.1:6379), JOBS_PREFIX (default `ittd:jobs:`) and EVENTS_PREFIX (default `ittd:events:`). Returns the exit code: 0 ok, 1 failure
  * (the reason on stderr), 64 usage error.
  *
  * @example
@@ -27,14 +30,18 @@ export async function runJobsCli(args: readonly string[], io: JobsCliIo = {}): P
   let redis: Redis | undefined;
   // Empty or only whitespace counts as unset, as for every service setting (parseConfig).
   const setting = (name: string): string | undefined => (env[name]?.trim() ? env[name] : undefined);
-  const queue = (): JobQueue => {
-    redis ??= new Redis(setting('REDIS_URL') ?? 'redis://127.0.0.1:6379', {
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times) => (times > 2 ? null : 200),
-    });
-    redis.on('error', () => undefined); // reported by the failing command
-    return new JobQueue({ redis, prefix: setting('JOBS_PREFIX') ?? DEFAULT_JOBS_PREFIX });
+  const connection = (): Redis => {
+    if (!redis) {
+      redis = new Redis(setting('REDIS_URL') ?? 'redis://127.0.0.1:6379', {
+        maxRetriesPerRequest: 1,
+        retryStrategy: (times) => (times > 2 ? null : 200),
+      });
+      redis.on('error', () => undefined); // reported by the failing command
+    }
+    return redis;
   };
+  const queue = (): JobQueue =>
+    new JobQueue({ redis: connection(), prefix: setting('JOBS_PREFIX') ?? DEFAULT_JOBS_PREFIX });
   const print = (value: unknown): void => out(`${JSON.stringify(value, null, 2)}\n`);
 
   const program = new Command('jobs')
@@ -75,12 +82,20 @@ export async function runJobsCli(args: readonly string[], io: JobsCliIo = {}): P
       print({ queue: opts.queue, purged });
     });
 
+  // Dead-lettered events of service-event subscriptions, on the same connection (`events dead list ...`).
+  program.addCommand(
+    eventsCommand(connection, setting('EVENTS_PREFIX') ?? DEFAULT_EVENTS_PREFIX, print).configureOutput({
+      writeOut: out,
+      writeErr: err,
+    }),
+  );
+
   try {
     await program.parseAsync([...args], { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 64;
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof EventsUsageError) {
       err(`${error.message}\n`);
       return 64;
     }

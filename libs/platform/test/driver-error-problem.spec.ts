@@ -23,6 +23,7 @@ describe('driver errors in a request', () => {
     unreachable = createDatabase({ DATABASE_URL: `postgres://postgres@127.0.0.1:${nowhere}/test` });
     redisDown = createRedis({ REDIS_URL: `redis://127.0.0.1:${nowhere}`, REDIS_COMMAND_TIMEOUT_MS: 300 });
     await sql`create table notes (body text, doc jsonb)`.execute(database.db);
+    await sql`create index notes_body on notes (body)`.execute(database.db);
     ({ url, server } = await listenHttpService((app) => {
       app.get('/nul-in-text', async () => {
         await sql`insert into notes (body) values (${'a\u0000b'})`.execute(database.db);
@@ -34,6 +35,15 @@ describe('driver errors in a request', () => {
       });
       app.get('/not-a-number', async () => {
         await sql`select ${'twelve'}::int`.execute(database.db);
+      });
+      app.get('/too-big-for-an-index', async () => {
+        // Random hex does not compress: far over a btree row's ~2.7 kB limit (54000).
+        const body = Array.from({ length: 400 }, () => Math.random().toString(16).slice(2)).join('');
+        await sql`insert into notes (body) values (${body})`.execute(database.db);
+      });
+      app.get('/too-deep-for-jsonb', async () => {
+        const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+        await sql`insert into notes (doc) values (${deep}::jsonb)`.execute(database.db);
       });
       app.get('/terminated', async () => {
         await sql`select pg_terminate_backend(pg_backend_pid())`.execute(database.db);
@@ -77,6 +87,21 @@ describe('driver errors in a request', () => {
       expect(res.status).toBe(400);
       expect(res.type).toContain(PROBLEM_CONTENT_TYPE);
       expect(res.body).toMatchObject({ status: 400, detail: 'A value in the request cannot be stored.' });
+      const { rows } = await sql<{ count: string }>`select count(*) from notes`.execute(database.db);
+      expect(rows[0].count).toBe('0');
+    },
+  );
+
+  it.each(['/too-big-for-an-index', '/too-deep-for-jsonb'])(
+    'a value beyond what Postgres can store (SQLSTATE 54000/54001) at %s is a 400 and stores nothing',
+    async (path) => {
+      const res = await answer(path);
+      expect(res.status).toBe(400);
+      expect(res.type).toContain(PROBLEM_CONTENT_TYPE);
+      expect(res.body).toMatchObject({
+        status: 400,
+        detail: 'A value in the request is too large or nested too deeply to be stored.',
+      });
       const { rows } = await sql<{ count: string }>`select count(*) from notes`.execute(database.db);
       expect(rows[0].count).toBe('0');
     },

@@ -85,6 +85,19 @@ export function isPostgresDataException(error: unknown): boolean {
 }
 
 /**
+ * Whether a Postgres error says a value is beyond what it can store: SQLSTATE 54000 (program limit exceeded:
+ * an index row or a `jsonb` value too large) or 54001 (statement too complex: `jsonb` nested deeper than
+ * `max_stack_depth` allows). Like a data exception, it is the input's fault when the input is what grew.
+ *
+ * @example
+ * isPostgresValueTooLarge(await sql`select ${'['.repeat(1e5) + ']'.repeat(1e5)}::jsonb`.execute(db).catch((e) => e)); // true
+ */
+export function isPostgresValueTooLarge(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === '54000' || code === '54001';
+}
+
+/**
  * Whether an error means the service could not use Postgres at all: a connection-level failure
  * ({@link isPostgresConnectionError}), rejected credentials (SQLSTATE class 28) or a missing database
  * (3D000). Such an error at start-up is the environment's fault, not the code's.

@@ -1,4 +1,8 @@
-import { isPostgresConnectionError, isPostgresDataException } from '../db/postgres-errors';
+import {
+  isPostgresConnectionError,
+  isPostgresDataException,
+  isPostgresValueTooLarge,
+} from '../db/postgres-errors';
 import { isRedisConnectionError } from '../redis/redis-errors';
 import { HttpProblem } from './http-problem';
 
@@ -16,7 +20,10 @@ export const DRIVER_RETRY_AFTER_SECONDS = 2;
  *   was not there;
  * - a Postgres data exception (SQLSTATE class 22: 22021 a NUL byte, 22P02 / 22P05 text or JSON it cannot
  *   take, 22001 too long, ...) is a 400 "A value in the request cannot be stored." (a safety net: request
- *   schemas should name the field first).
+ *   schemas should name the field first);
+ * - a value beyond Postgres's limits (SQLSTATE 54000 an index row or `jsonb` too large, 54001 `jsonb` nested
+ *   too deep) is a 400 "A value in the request is too large or nested too deeply to be stored." (a safety
+ *   net: request schemas bound sizes, and `wellFormedJson` nesting).
  *
  * The driver's error stays the problem's `cause` (logged, never sent).
  *
@@ -27,6 +34,12 @@ export const DRIVER_RETRY_AFTER_SECONDS = 2;
 export function problemFromDriverError(error: unknown): HttpProblem | undefined {
   if (isPostgresDataException(error))
     return new HttpProblem(400, { detail: 'A value in the request cannot be stored.', cause: error });
+  if (isPostgresValueTooLarge(error)) {
+    return new HttpProblem(400, {
+      detail: 'A value in the request is too large or nested too deeply to be stored.',
+      cause: error,
+    });
+  }
   if (isPostgresConnectionError(error) || isRedisConnectionError(error)) {
     return new HttpProblem(503, {
       detail: 'A data store is unavailable; retry shortly.',

@@ -342,7 +342,6 @@ export class JobWorker {
     }
   }
 
-  /** Records a failed attempt (batched, fenced by the lease token): a retry, or the dead-letter set. */
   /** Starts prefetched jobs while slots are free; a job whose lease ended meanwhile is dropped (it runs elsewhere). */
   private startWaiting(): void {
     while (this.state === 'running' && this.slots.freeForPrefetched > 0 && this.waiting.length > 0) {

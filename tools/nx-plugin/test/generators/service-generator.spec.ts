@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workspaceRoot, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { check, resolveConfig } from 'prettier';
+import { check, getFileInfo, resolveConfig } from 'prettier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServiceDescriptor } from '../../src/descriptor/load-descriptor';
 import { connectDocker } from '../../src/docker/docker-engine';
@@ -31,6 +31,8 @@ describe('service generator (in memory)', () => {
     const root = 'apps/partner-billing';
     for (const file of [
       'package.json',
+      'README.md',
+      '.env.example',
       'service.json',
       'tsconfig.json',
       'eslint.config.mjs',
@@ -57,8 +59,13 @@ describe('service generator (in memory)', () => {
     const packageJson = JSON.parse(tree.read(`${root}/package.json`, 'utf-8') ?? '');
     expect(packageJson).toMatchObject({
       name: '@ittd/partner-billing',
-      nx: { name: 'partner-billing', tags: ['type:app'] },
+      nx: { name: 'partner-billing', tags: ['type:app'], targets: { serve: { continuous: true } } },
     });
+    // `nx serve partner-billing` runs it from source with .env.example, on its own port and database.
+    const envExample = tree.read(`${root}/.env.example`, 'utf-8') ?? '';
+    expect(envExample).toContain('PORT=3001');
+    expect(envExample).toContain('DATABASE_URL=postgres://postgres@127.0.0.1:5432/partner_billing');
+    expect(tree.read(`${root}/README.md`, 'utf-8')).toContain('npx nx serve partner-billing');
     expect(tree.read(`${root}/src/main.ts`, 'utf-8')).toContain('runService(partnerBillingService)');
     const compose = tree.read('compose.yaml', 'utf-8') ?? '';
     expect(compose).toContain('partner-billing-migrate:');
@@ -73,6 +80,7 @@ describe('service generator (in memory)', () => {
       const generated = change.path.startsWith('apps/pinger/') || change.path === 'compose.yaml';
       if (!generated || !change.content) continue;
       const filepath = join(workspaceRoot, change.path);
+      if (!(await getFileInfo(filepath)).inferredParser) continue; // .env.example: nothing prettier formats
       const options = { ...(await resolveConfig(filepath)), filepath };
       if (!(await check(change.content.toString(), options))) unformatted.push(change.path);
     }

@@ -56,6 +56,7 @@ export default async function serviceGenerator(
     description: (options.description ?? `The ${options.name} service.`).replace(/"/g, "'"),
     port: options.port ?? nextFreePort(tree),
     tmpl: '',
+    dot: '.',
   });
   await composeGenerator(tree);
   await ciGenerator(tree);

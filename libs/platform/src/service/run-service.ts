@@ -84,9 +84,11 @@ async function serve<S extends ConfigSchema, DB>(
   process.on('SIGINT', hold);
   try {
     const service = await startService(definition, { env, mode });
+    // The lifecycle's handlers go on before the holding ones come off: a signal must never find no listener
+    // (Node then restores the default action, which kills the process), not even between two statements.
+    service.ctx.lifecycle.installSignalHandlers();
     process.off('SIGTERM', hold);
     process.off('SIGINT', hold);
-    service.ctx.lifecycle.installSignalHandlers();
     if (held) service.ctx.lifecycle.handleSignal(held);
   } catch (error) {
     fail(dependencyUnavailable(definition.name, 'cannot start', env ?? {}, error) ?? error);

@@ -11,14 +11,6 @@ const REASON = 'must be well-formed Unicode without NUL characters';
 let service: AppletsTestService;
 let ada: { id: string; token: string };
 
-async function count(table: 'users' | 'partner_services' | 'applets'): Promise<number> {
-  const row = await service.db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
-}
-
 /** Sends raw JSON; expects a 400 problem naming exactly `fields` and `table` unchanged. */
 async function expectRefused(
   method: string,
@@ -28,14 +20,14 @@ async function expectRefused(
   fields: Record<string, string>,
   token = ada.token,
 ): Promise<void> {
-  const before = await count(table);
+  const before = await service.countRows(table);
   const response = await service.request(method, path, { token, rawJson });
   expect(response.status, response.text).toBe(400);
   expect(response.headers.get('content-type')).toContain('application/problem+json');
   const problem = response.body as { errors: { name: string; reason: string }[] };
   const named = Object.fromEntries(problem.errors.map((error) => [error.name, error.reason]));
   expect(named).toEqual(fields);
-  expect(await count(table)).toBe(before);
+  expect(await service.countRows(table)).toBe(before);
 }
 
 const trigger = '"service":"weather","slug":"rain_tomorrow"';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollTrigger, type PollDependencies } from '../src/jobs/poll-trigger-job';
 import { fetchTriggerEvents } from '../src/partner/partner-trigger-client';
+import { errorsOf } from './support/problem-errors';
 import { startFakePartner, type FakePartner } from './support/fake-partner';
 import {
   startTriggerPollerTestService,
@@ -19,16 +20,6 @@ const LOW = String.fromCharCode(0xdfff);
 
 let service: TriggerPollerTestService;
 let partner: FakePartner;
-
-function errorsOf(body: unknown): Record<string, string> {
-  const problem = body as { errors: { name: string; reason: string }[] };
-  return Object.fromEntries(problem.errors.map((error) => [error.name, error.reason]));
-}
-
-async function subscriptionIds(): Promise<string[]> {
-  const rows = await service.db.selectFrom('trigger_subscriptions').select('trigger_identity').execute();
-  return rows.map((row) => row.trigger_identity).sort();
-}
 
 beforeAll(async () => {
   service = await startTriggerPollerTestService();
@@ -72,7 +63,7 @@ describe('PUT /admin/subscriptions/:triggerIdentity', () => {
       user_id: REASON,
       user_timezone: REASON,
     });
-    expect(await subscriptionIds()).toEqual(['ti_known']);
+    expect(await service.storedSubscriptionIds()).toEqual(['ti_known']);
   });
 
   it('answers 400 naming a __proto__ trigger field, and writes nothing', async () => {
@@ -90,7 +81,7 @@ describe('PUT /admin/subscriptions/:triggerIdentity', () => {
     expect(errorsOf(response.body)).toEqual({
       'trigger_fields.__proto__': 'field names are slugs: lowercase letters, digits and underscores',
     });
-    expect(await subscriptionIds()).toEqual(['ti_known']);
+    expect(await service.storedSubscriptionIds()).toEqual(['ti_known']);
   });
 });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollJobs } from '../src/jobs/poll-jobs';
 import { pollTrigger, type PollDependencies } from '../src/jobs/poll-trigger-job';
 import { fetchTriggerEvents, PartnerCallError } from '../src/partner/partner-trigger-client';
+import { errorsOf } from './support/problem-errors';
 import { startFakePartner, type FakePartner } from './support/fake-partner';
 import {
   startTriggerPollerTestService,
@@ -26,16 +27,6 @@ const DEEP = nested(100_000);
 
 let service: TriggerPollerTestService;
 let partner: FakePartner;
-
-function errorsOf(body: unknown): Record<string, string> {
-  const problem = body as { errors: { name: string; reason: string }[] };
-  return Object.fromEntries(problem.errors.map((error) => [error.name, error.reason]));
-}
-
-async function subscriptionIds(): Promise<string[]> {
-  const rows = await service.db.selectFrom('trigger_subscriptions').select('trigger_identity').execute();
-  return rows.map((row) => row.trigger_identity).sort();
-}
 
 const deps = (maxAnswerBytes = 1_048_576): PollDependencies => ({
   db: service.db,
@@ -77,7 +68,7 @@ describe('requests nested 100,000 levels deep (the default 256kb BODY_LIMIT hold
       expect(response.headers.get('content-type')).toContain('application/problem+json');
       expect(Object.keys(errorsOf(response.body))).toEqual([name]);
     }
-    expect(await subscriptionIds()).toEqual(['ti_known']);
+    expect(await service.storedSubscriptionIds()).toEqual(['ti_known']);
   });
 
   it('POST /v1/notifications with a deep body or entry: 400 naming it, nothing enqueued', async () => {

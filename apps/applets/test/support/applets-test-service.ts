@@ -23,6 +23,8 @@ export interface AppletsTestService {
   createUser(name: string): Promise<{ id: string; token: string }>;
   /** Registers a partner service through the admin API. */
   registerService(slug: string): Promise<void>;
+  /** Rows in one of the service's tables (to check that a refused request wrote nothing). */
+  countRows(table: 'users' | 'partner_services' | 'applets'): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,13 @@ export async function startAppletsTestService(env: Record<string, string> = {}):
     adminToken,
     redisKeyPrefix,
     request,
+    async countRows(table) {
+      const row = await running.ctx.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
     async createUser(name) {
       const response = await request('POST', '/admin/users', { token: adminToken, body: { name } });
       if (response.status !== 201)

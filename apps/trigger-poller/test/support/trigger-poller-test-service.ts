@@ -45,6 +45,8 @@ export interface TriggerPollerTestService {
   waitingPolls(): Promise<string[]>;
   /** The event ids stored for one trigger identity, sorted. */
   storedEventIds(triggerIdentity: string): Promise<string[]>;
+  /** The trigger identities of every stored subscription, sorted. */
+  storedSubscriptionIds(): Promise<string[]>;
   /** Starts the worker process of the same service in this process (stopped by `stop()`). */
   startWorker(env?: Record<string, string>): Promise<RunningService<typeof configSchema, DB>>;
   stop(): Promise<void>;
@@ -104,6 +106,10 @@ export async function startTriggerPollerTestService(
     adminToken,
     env,
     request,
+    async storedSubscriptionIds() {
+      const rows = await web.ctx.db.selectFrom('trigger_subscriptions').select('trigger_identity').execute();
+      return rows.map((row) => row.trigger_identity).sort();
+    },
     async storedEventIds(triggerIdentity) {
       const rows = await web.ctx.db
         .selectFrom('trigger_events')

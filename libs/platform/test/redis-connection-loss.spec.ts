@@ -37,6 +37,21 @@ describe('a Redis connection that is lost', { timeout: 120_000 }, () => {
     return { proxy, url: target.toString() };
   }
 
+  /** A fixture service whose Redis is behind a proxy of its own; its `/redis` route reads `key` (set to `value`). */
+  async function serviceBehindProxy(name: string, value: string) {
+    const { proxy, url } = await proxyToRedis();
+    const key = `${prefix}${name}`;
+    await direct.set(key, value);
+    const { proc, base } = await startDatastoreFixture({
+      DATABASE_URL: database.url,
+      REDIS_URL: url,
+      FIXTURE_REDIS_KEY: key,
+      REDIS_COMMAND_TIMEOUT_MS: '1000',
+    });
+    processes.push(proc);
+    return { proxy, proc, base };
+  }
+
   beforeAll(async () => {
     database = await createTestDatabase('platform_redis_loss');
   });
@@ -51,16 +66,7 @@ describe('a Redis connection that is lost', { timeout: 120_000 }, () => {
   });
 
   it('is a 503 problem+json for the request, never a hang or a crash, and readiness recovers after it heals', async () => {
-    const { proxy, url } = await proxyToRedis();
-    const key = `${prefix}value`;
-    await direct.set(key, 'stored');
-    const { proc, base } = await startDatastoreFixture({
-      DATABASE_URL: database.url,
-      REDIS_URL: url,
-      FIXTURE_REDIS_KEY: key,
-      REDIS_COMMAND_TIMEOUT_MS: '1000',
-    });
-    processes.push(proc);
+    const { proxy, proc, base } = await serviceBehindProxy('value', 'stored');
     expect(await get(`${base}/redis`)).toMatchObject({ status: 200, body: { value: 'stored' } });
 
     proxy.blackhole();
@@ -81,16 +87,7 @@ describe('a Redis connection that is lost', { timeout: 120_000 }, () => {
   });
 
   it('replaces a connection that stops answering: readiness and reads recover within seconds after the blackhole ends', async () => {
-    const { proxy, url } = await proxyToRedis();
-    const key = `${prefix}kept`;
-    await direct.set(key, 'kept');
-    const { proc, base } = await startDatastoreFixture({
-      DATABASE_URL: database.url,
-      REDIS_URL: url,
-      FIXTURE_REDIS_KEY: key,
-      REDIS_COMMAND_TIMEOUT_MS: '1000',
-    });
-    processes.push(proc);
+    const { proxy, proc, base } = await serviceBehindProxy('kept', 'kept');
     expect(await readyWithin(base, 5000)).toBeDefined();
 
     // Bytes sent meanwhile are lost and no reset comes: the connection looks up but is out of step.

@@ -1,30 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, HealthRegistry, Lifecycle } from '../src/index';
-import { logCollector } from './support';
-
-/** Waits until `condition` holds, polling every 10 ms for at most `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  return condition();
-}
+import { lifecycleHarness, until } from './lifecycle-harness';
 
 describe('Lifecycle.handleFatalError', () => {
   function setup() {
-    const events: string[] = [];
-    const exits: number[] = [];
-    const health = new HealthRegistry('t');
-    const logs = logCollector();
-    const lifecycle = new Lifecycle({
-      logger: createLogger({ service: 't', destination: logs.stream }),
-      health,
-      drainMs: 60_000, // a fatal stop must not wait for the drain
-      timeoutMs: 5000,
-      exit: (code) => exits.push(code),
-    });
+    const harness = lifecycleHarness({ drainMs: 60_000 }); // a fatal stop must not wait for the drain
     for (const name of ['postgres', 'http-server'])
-      lifecycle.register({ name, stop: async () => void events.push(`stop ${name}`) });
-    return { events, exits, health, lifecycle, logs };
+      harness.lifecycle.register({ name, stop: async () => void harness.events.push(`stop ${name}`) });
+    return harness;
   }
 
   it('logs the error at fatal, fails readiness, stops the components without drain and exits 1 once', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, HealthRegistry, Lifecycle, type Component } from '../src/index';
-import { logCollector } from './support';
+import type { Component } from '../src/index';
+import { lifecycleHarness as setup, until } from './lifecycle-harness';
 
 function recorder(
   events: string[],
@@ -17,30 +17,6 @@ function recorder(
       await stop();
     },
   };
-}
-
-function setup(options: { drainMs?: number; timeoutMs?: number } = {}) {
-  const events: string[] = [];
-  const exits: number[] = [];
-  const health = new HealthRegistry('t');
-  const logs = logCollector();
-  const lifecycle = new Lifecycle({
-    logger: createLogger({ service: 't', destination: logs.stream }),
-    health,
-    drainMs: options.drainMs ?? 0,
-    timeoutMs: options.timeoutMs ?? 5000,
-    exit: (code) => exits.push(code),
-  });
-  return { events, exits, health, lifecycle, logs };
-}
-
-/** Waits until `condition` holds, polling every 10 ms for at most `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('Lifecycle', () => {

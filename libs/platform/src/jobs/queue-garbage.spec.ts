@@ -81,18 +81,23 @@ async function deadReason(q: string, id: string): Promise<string | undefined> {
   return dead === null ? undefined : history.at(-1)?.error;
 }
 
+/** A job `note` on queue `q` whose handler records each title it runs in `runs`. */
+function noteJob(q: string, runs: string[]) {
+  return defineJob(
+    'note',
+    z.object({ title: z.string() }),
+    async ({ title }) => {
+      runs.push(title);
+    },
+    { queue: q },
+  );
+}
+
 describe('the issue 7 input: a lone surrogate between two good jobs', () => {
   it('is refused at enqueue with a clear error; the other jobs run and the unique key stays free', async () => {
     const q = nextQueue();
     const runs: string[] = [];
-    const job = defineJob(
-      'note',
-      z.object({ title: z.string() }),
-      async ({ title }) => {
-        runs.push(title);
-      },
-      { queue: q },
-    );
+    const job = noteJob(q, runs);
     await queue.enqueue(job, { title: 'first' });
     const lone = '\u{1F600} party'.slice(0, 1);
     await expect(queue.enqueue(job, { title: lone }, { uniqueKey: 'note:42' })).rejects.toThrow(
@@ -130,14 +135,7 @@ describe('the issue 7 input: a lone surrogate between two good jobs', () => {
   it('a record with a lone surrogate already in Redis (ready and delayed) runs; later takes keep working', async () => {
     const q = nextQueue();
     const runs: string[] = [];
-    const job = defineJob(
-      'note',
-      z.object({ title: z.string() }),
-      async ({ title }) => {
-        runs.push(title);
-      },
-      { queue: q },
-    );
+    const job = noteJob(q, runs);
     const keys = queue.keys(q);
     // As an older producer wrote it (JSON.stringify escapes a lone surrogate; Redis's cjson refused it).
     const record = `J1u 0 10 0 0 note note:42\n${JSON.stringify({ title: '\ud83d' })}`;

@@ -29,9 +29,6 @@ import { RedisScript } from './redis-script';
 /** How long an enqueue call id is remembered, so a re-sent enqueue (ioredis re-sends after a reconnect) is a no-op. */
 export const CALL_WINDOW_MS = 300_000;
 
-/** Characters a job id must not contain: the scripts pack ids with them. */
-export const ID_SEPARATORS = /[,;:\n]/;
-
 const PRELUDE = `
 local function nowMs()
   local t = redis.call('TIME')

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { DEFAULT_SHUTDOWN_DRAIN_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../config/config-groups';
 import type { HealthRegistry } from '../health/health-registry';
+import { flushLogger } from '../logging/flush-logger';
 import type { Component } from './component';
 
 /** Options of {@link Lifecycle}. */
@@ -12,7 +13,7 @@ export interface LifecycleOptions {
   drainMs?: number;
   /** ms from the signal after which the process exits 1 (SHUTDOWN_TIMEOUT_MS). */
   timeoutMs?: number;
-  /** How to end the process; tests replace it. Defaults to `process.exit`. */
+  /** How to end the process; tests replace it. Defaults to `process.exit` after flushing the logger. */
   exit?: (code: number) => void;
 }
 
@@ -49,7 +50,8 @@ export class Lifecycle {
   constructor(private readonly options: LifecycleOptions) {
     this.drainMs = options.drainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    this.exit = options.exit ?? ((code) => process.exit(code));
+    // Buffered log lines are written out (in order) before the process ends.
+    this.exit = options.exit ?? ((code) => void flushLogger(options.logger).then(() => process.exit(code)));
   }
 
   /**

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeConfig, type ConfigSchema } from '../config/describe-config';
 import { ConfigError, exitOnConfigError } from '../config/load-config';
 import { ensureDatabase } from '../db/ensure-database';
+import { flushLogger } from '../logging/flush-logger';
 import { dependencyUnavailable, DependencyUnavailableError } from './dependency-unavailable';
 import { migrateService } from './migrate-service';
 import { listSchedules, schedulesAsJobs } from '../schedule/schedule-definition';
@@ -63,7 +64,7 @@ async function runOnce<S extends ConfigSchema, DB>(
     code = 1;
   }
   await ctx.lifecycle.stop({ drain: false });
-  ctx.logger.flush();
+  await flushLogger(ctx.logger);
   process.exit(code);
 }
 

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import type { CreateAppletInput, UpdateAppletInput } from '../domain/applet';
 import { MAX_PAGE_SIZE } from '../domain/applets';
 import type { RegisterPartnerServiceInput } from '../domain/partner-services';
-import { parsePlaceholders } from '../domain/placeholders';
-import { slug, stepFields, type StepFields } from '@ittd/service-api';
+import { parsePlaceholders, slug, stepFields, type StepFields } from '@ittd/service-api';
 
 /** Action fields: like trigger fields, and every string's `{{Ingredient}}` placeholders must be well-formed. */
 const actionFields = stepFields.superRefine((fields, ctx) => {

@@ -139,3 +139,24 @@ export const lifecycleConfig = {
  * const configSchema = z.object({ ...baseServiceConfig, ...databaseConfig, APPLET_LIMIT: intField({ min: 1, max: 1000 }) });
  */
 export const baseServiceConfig = { ...httpConfig, ...loggingConfig, ...lifecycleConfig };
+
+/**
+ * Service events settings (`libs/platform/src/events`): the Redis key prefix publishers' relays and
+ * subscribers share, how many entries each topic stream keeps, and when relay lag turns readiness to `warn`.
+ * Spread it next to {@link databaseConfig} and {@link redisConfig} in a service that declares `events`.
+ *
+ * @example
+ * const configSchema = z.object({ ...baseServiceConfig, ...databaseConfig, ...redisConfig, ...eventsConfig });
+ */
+export const eventsConfig = {
+  EVENTS_PREFIX: configField(z.string().min(1).max(100).default('ittd:events:'), {
+    description:
+      'prefix of the Redis keys of service events (topic streams, dead letters); shared by every service',
+  }),
+  EVENTS_RETENTION: configField(intField({ min: 1000, max: 100_000_000 }).default(100_000), {
+    description: 'approximate number of events each topic stream keeps (XADD MAXLEN ~)',
+  }),
+  EVENTS_RELAY_LAG_WARN_MS: configField(intField({ min: 1000, max: 86_400_000 }).default(30_000), {
+    description: 'readiness warns when the oldest unrelayed outbox row is older than this (ms)',
+  }),
+};

@@ -4,3 +4,4 @@ export * from './start-service';
 export * from './run-service';
 export * from './migrate-service';
 export * from './dependency-unavailable';
+export * from './service-events';

@@ -1,11 +1,13 @@
 import type { ConfigSchema } from '../config/describe-config';
 import { createDatabase, type DatabaseConfig } from '../db/create-database';
 import { runMigrations } from '../db/migrator';
+import { runEventsMigrations } from '../events/events-migrations';
 import { dependencyUnavailable } from './dependency-unavailable';
 import type { ServiceContext, ServiceDefinition } from './service-definition';
 
 /**
- * Applies a service's pending migrations ({@link runMigrations}) on a connection of their own, without the
+ * Applies a service's pending migrations ({@link runMigrations}), after the platform's events tables when the
+ * service declares `events` ({@link runEventsMigrations}), on a connection of their own, without the
  * statement and query time-outs of the service's pool (a migration may rightly run for minutes); connect
  * time-out and keepalive stay. Used by `serve` (MIGRATE_ON_START) and `migrate`.
  *
@@ -31,11 +33,14 @@ export async function migrateService<S extends ConfigSchema, DB>(
     ctx.logger,
   );
   try {
-    return await runMigrations(database.db, {
+    // The platform's outbox and inbox tables first: a service's migrations may rely on them, never the reverse.
+    const platform = definition.events ? await runEventsMigrations(database.db, ctx.logger) : [];
+    const own = await runMigrations(database.db, {
       service: definition.name,
       migrations: definition.migrations ?? {},
       logger: ctx.logger,
     });
+    return [...platform, ...own];
   } catch (error) {
     throw (
       dependencyUnavailable(

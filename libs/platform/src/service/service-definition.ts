@@ -11,6 +11,7 @@ import type { HealthCheck } from '../health/health-types';
 import type { Component } from '../lifecycle/component';
 import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { ScheduleDefinition } from '../schedule/schedule-definition';
+import type { Subscription } from '../events/subscription';
 
 /**
  * What every part of a service receives. `db` and `redis` exist when the config schema has DATABASE_URL /
@@ -69,4 +70,35 @@ export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema, DB = u
    * `describe-config` lists them so the deploy tooling can check service.json's `jobs` against the code.
    */
   schedules?: readonly ScheduleDefinition<ServiceContext<S, DB>>[];
+  /**
+   * The service's events (Encore's topics and subscriptions, declared in code). When set, the platform
+   * applies its outbox and inbox tables with the service's migrations (`runEventsMigrations`), and the config
+   * needs `databaseConfig`, `redisConfig` and `eventsConfig`. See {@link ServiceEvents}.
+   */
+  events?: ServiceEvents<ServiceContext<S, DB>>;
+}
+
+/**
+ * What a service publishes and subscribes to.
+ *
+ * - `publishes: true`: every `serve` and `worker` process runs an `OutboxRelay` (one relays at a time,
+ *   by an advisory lock) and reports the relay lag in readiness (`warn` above EVENTS_RELAY_LAG_WARN_MS), so
+ *   whatever `publish(trx, topic, event)` wrote reaches the topic's stream.
+ * - `subscriptions(ctx)`: the subscriptions, built per process (pass {@link eventsOptions}`(ctx)` to
+ *   `subscribe`). They run in the process named by `subscribeIn`: default `worker` when the service has a
+ *   worker, else `serve`. Each is a lifecycle component, started before the HTTP server and stopped after it.
+ *
+ * @example
+ * events: {
+ *   publishes: true,
+ *   subscriptions: (ctx) => [
+ *     subscribe(appletChanged, 'trigger-poller', (event, meta) => keepSubscription(ctx, event, meta), eventsOptions(ctx)),
+ *   ],
+ * }
+ */
+export interface ServiceEvents<C> {
+  publishes?: boolean;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list of subscriptions to topics of any event type
+  subscriptions?: (ctx: C) => Subscription<any>[];
+  subscribeIn?: 'serve' | 'worker';
 }

@@ -4,6 +4,7 @@ import { createHttpService } from '../http/create-http-service';
 import { httpServerComponent } from '../http/http-server';
 import { migrateService } from './migrate-service';
 import { createServiceContext, type ServiceContextOptions } from './service-context';
+import { registerServiceEvents } from './service-events';
 import type { ServiceContext, ServiceDefinition, WebApp, WebAppParts } from './service-definition';
 
 /** Which part of the service runs: the HTTP API or the background worker (which still serves health). */
@@ -55,10 +56,12 @@ export async function startService<S extends ConfigSchema, DB>(
   const mode = options.mode ?? 'serve';
   ctx.logger.info({ mode, config: redactConfig(definition.config, ctx.config) }, 'service starting');
   try {
-    if (mode === 'serve' && definition.migrations && ctx.hasDatabase && migrateOnStart(ctx.config)) {
+    const migrates = definition.migrations !== undefined || definition.events !== undefined;
+    if (mode === 'serve' && migrates && ctx.hasDatabase && migrateOnStart(ctx.config)) {
       await migrateService(definition, ctx);
     }
     const config = ctx.config as { PORT?: number; BODY_LIMIT?: string };
+    registerServiceEvents(definition, ctx, mode);
     let web: WebAppParts;
     if (mode === 'serve') {
       if (!definition.web) throw new Error(`${definition.name} has no web app; run its worker instead`);

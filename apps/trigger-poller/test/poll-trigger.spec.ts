@@ -2,7 +2,7 @@ import { PermanentJobError } from '@ittd/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollTrigger, type PollDependencies } from '../src/jobs/poll-trigger-job';
 import { PartnerCallError } from '../src/partner/partner-trigger-client';
-import { startFakePartner, type FakePartner } from './support/fake-partner';
+import { startFakePartner, type FakePartner } from '@ittd/service-api/testing';
 import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,

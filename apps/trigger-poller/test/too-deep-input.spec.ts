@@ -6,7 +6,7 @@ import { pollJobs } from '../src/jobs/poll-jobs';
 import { pollTrigger, type PollDependencies } from '../src/jobs/poll-trigger-job';
 import { fetchTriggerEvents, PartnerCallError } from '../src/partner/partner-trigger-client';
 import { errorsOf } from './support/problem-errors';
-import { startFakePartner, type FakePartner } from './support/fake-partner';
+import { startFakePartner, type FakePartner } from '@ittd/service-api/testing';
 import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,

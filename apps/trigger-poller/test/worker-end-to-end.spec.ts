@@ -4,7 +4,7 @@ import type { configSchema } from '../src/config';
 import type { DB } from '../src/data/database';
 import { pollJobs } from '../src/jobs/poll-jobs';
 import { POLL_MAX_ATTEMPTS, POLL_QUEUE } from '../src/jobs/poll-trigger-job';
-import { startFakePartner, type FakePartner } from './support/fake-partner';
+import { startFakePartner, type FakePartner } from '@ittd/service-api/testing';
 import {
   startTriggerPollerTestService,
   waitFor,

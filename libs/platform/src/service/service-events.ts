@@ -18,8 +18,8 @@ interface EventsSettings {
  * @example
  * subscribe(triggerEventRecorded, 'actions', handle, { ...eventsOptions(ctx), maxDeliveries: 20 });
  */
-export function eventsOptions(
-  ctx: ServiceContext<ConfigSchema, unknown>,
+export function eventsOptions<S extends ConfigSchema, DB>(
+  ctx: ServiceContext<S, DB>,
 ): Pick<SubscriptionOptions, 'redis' | 'prefix' | 'registry' | 'logger'> {
   const settings = ctx.config as EventsSettings;
   return { redis: ctx.redis, prefix: settings.EVENTS_PREFIX, registry: ctx.metrics, logger: ctx.logger };

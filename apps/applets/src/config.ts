@@ -32,6 +32,9 @@ export const configSchema = z.object({
   REDIS_KEY_PREFIX: configField(z.string().min(1).default('applets:'), {
     description: 'prefix of every Redis key this service writes',
   }),
+  AUTO_DISABLE_AFTER_FAILURES: configField(intField({ min: 1, max: 1000 }).default(10), {
+    description: 'an applet whose last this many action runs all failed is disabled (with the reason shown)',
+  }),
 });
 
 /** The config schema's type, for the service context. */

@@ -1,13 +1,15 @@
 import { Router } from 'express';
 import { parseRequest, type EventMetrics } from '@ittd/platform';
 import type { AppletsDatabase } from '../data/database';
+import { listActivity } from '../domain/activity';
 import { createApplet, deleteApplet, getApplet, listApplets, updateApplet } from '../domain/applets';
 import { listRegisteredServices } from '../domain/partner-services';
-import { createAppletBody, listAppletsQuery, updateAppletBody } from './request-schemas';
+import { createAppletBody, listActivityQuery, listAppletsQuery, updateAppletBody } from './request-schemas';
 import { authenticatedUserId } from './user-auth-middleware';
 
 /**
- * The user API, relative to its mount point (`/v1`): applets CRUD and the partner service list. Routes only parse the request and call the domain (changes publish `applet.changed` with
+ * The user API, relative to its mount point (`/v1`): applets CRUD, each applet's activity and the partner
+ * service list. Routes only parse the request and call the domain (changes publish `applet.changed` with
  * the request's `X-Request-ID`); the router in front must authenticate (`userAuthMiddleware`).
  *
  * @example
@@ -36,6 +38,11 @@ export function appletRoutes(db: AppletsDatabase, metrics?: EventMetrics): Route
 
   router.get('/applets/:id', async (req, res) => {
     res.json(await getApplet(db, authenticatedUserId(res), req.params.id));
+  });
+
+  router.get('/applets/:id/activity', async (req, res) => {
+    const query = parseRequest(listActivityQuery, req.query, 'The query is invalid.');
+    res.json(await listActivity(db, authenticatedUserId(res), req.params.id, query));
   });
 
   router.patch('/applets/:id', async (req, res) => {

@@ -62,6 +62,18 @@ export const listAppletsQuery = z.object({
   cursor: text().min(1).max(200).optional(),
 });
 
+/**
+ * Query of `GET /v1/applets/:id/activity`: `limit` 1..MAX_PAGE_SIZE and the opaque `cursor` of the
+ * previous page.
+ *
+ * @example
+ *   const { limit, cursor } = parseRequest(listActivityQuery, req.query);
+ */
+export const listActivityQuery = z.object({
+  limit: decimalInteger({ min: 1, max: MAX_PAGE_SIZE }).optional(),
+  cursor: text().min(1).max(400).optional(),
+});
+
 /** A partner service's display name. */
 const serviceName = text().trim().min(1).max(200);
 

@@ -201,7 +201,7 @@ describe('activity', () => {
     for (const [query, field] of [
       ['?cursor=garbage', 'cursor'],
       [`?cursor=${listCursor}`, 'cursor'],
-      [`?cursor=${'a'.repeat(401)}`, 'cursor'],
+      [`?cursor=${'a'.repeat(1001)}`, 'cursor'],
       ['?cursor=%00', 'cursor'],
       ['?limit=0', 'limit'],
       ['?limit=101', 'limit'],

@@ -44,8 +44,11 @@ export interface ActivityPage {
   next_cursor: string | null;
 }
 
-/** Longest part of a run's message quoted in an auto-disable reason, in characters. */
-const REASON_MESSAGE_LENGTH = 500;
+/**
+ * Longest part of a run's message quoted in an auto-disable reason, in code points: at most 800 UTF-16
+ * units even if every one is astral, so the reason stays within the 1000 `applet.changed` allows.
+ */
+const REASON_MESSAGE_LENGTH = 400;
 
 function toActivityEntry(row: ActivityRow): ActivityEntry {
   return {
@@ -104,7 +107,7 @@ export type RecordedRun = 'recorded' | 'recorded-and-disabled' | 'applet-gone';
 
 /**
  * The reason shown on an auto-disabled applet: how many runs failed and the last one's message (cut to
- * 500 characters, whole code points).
+ * 400 code points, never inside a surrogate pair).
  *
  * @example
  *   autoDisableReason(10, 'HTTP 401'); // 'disabled after 10 failed runs in a row; last error: HTTP 401'

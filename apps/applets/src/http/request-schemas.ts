@@ -71,7 +71,8 @@ export const listAppletsQuery = z.object({
  */
 export const listActivityQuery = z.object({
   limit: decimalInteger({ min: 1, max: MAX_PAGE_SIZE }).optional(),
-  cursor: text().min(1).max(400).optional(),
+  // A run id of 100 non-ASCII characters makes a cursor of about 450 characters.
+  cursor: text().min(1).max(1000).optional(),
 });
 
 /** A partner service's display name. */

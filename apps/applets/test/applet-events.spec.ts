@@ -385,3 +385,39 @@ describe('partner-service.changed', () => {
     expect((await service.outbox(partnerServiceChanged)).length).toBe(before);
   });
 });
+
+describe('service keys', () => {
+  it('are never logged, not even at debug level', async () => {
+    const lines: string[] = [];
+    const verbose = await startAppletsTestService({ LOG_LEVEL: 'debug' }, { logLines: lines });
+    try {
+      const key = 'sk_secret_logged_never_0123456789';
+      const rotated = 'sk_secret_rotated_never_0123456789';
+      const body = { slug: 'mail', name: 'Mail', api_base_url: 'https://mail.example.com', service_key: key };
+      expect(
+        (await verbose.request('POST', '/admin/services', { token: verbose.adminToken, body })).status,
+      ).toBe(201);
+      expect(
+        (await verbose.request('POST', '/admin/services', { token: verbose.adminToken, body })).status,
+      ).toBe(409);
+      const patched = await verbose.request('PATCH', '/admin/services/mail', {
+        token: verbose.adminToken,
+        body: { service_key: rotated },
+      });
+      expect(patched.status).toBe(200);
+      const refused = await verbose.request('PATCH', '/admin/services/mail', {
+        token: verbose.adminToken,
+        body: { service_key: rotated, extra: rotated },
+      });
+      expect(refused.status).toBe(400);
+      expect((await verbose.outbox(partnerServiceChanged)).map((each) => each.event.service_key)).toEqual([
+        key,
+        rotated,
+      ]);
+      expect(lines.some((line) => line.includes('/admin/services'))).toBe(true);
+      expect(lines.filter((line) => line.includes(key) || line.includes(rotated))).toEqual([]);
+    } finally {
+      await verbose.stop();
+    }
+  });
+});

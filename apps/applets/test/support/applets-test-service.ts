@@ -43,7 +43,10 @@ export interface AppletsTestService {
  *   const service = await startAppletsTestService();
  *   afterAll(() => service.stop());
  */
-export async function startAppletsTestService(env: Record<string, string> = {}): Promise<AppletsTestService> {
+export async function startAppletsTestService(
+  env: Record<string, string> = {},
+  options: { logLines?: string[] } = {},
+): Promise<AppletsTestService> {
   const database = await createTestDatabase('applets');
   const adminToken = randomBytes(24).toString('base64url');
   const redisKeyPrefix = uniqueKeyPrefix('applets');
@@ -61,6 +64,11 @@ export async function startAppletsTestService(env: Record<string, string> = {}):
     },
     port: 0,
     host: '127.0.0.1',
+    // Collects every log line when asked (with LOG_LEVEL in env), to check what is never logged.
+    logDestination:
+      options.logLines === undefined
+        ? undefined
+        : { write: (line: string) => void options.logLines?.push(line) },
   });
 
   const request: AppletsTestService['request'] = async (method, path, options = {}) => {

@@ -1,12 +1,15 @@
-import { createHttpService, type ServiceDefinition } from '@ittd/platform';
+import { createHttpService, eventMetrics, type ServiceDefinition } from '@ittd/platform';
 import { appletMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
+import { actionRunSubscription } from './events/action-run-subscription';
 import { mountAppletsApi } from './http/applets-api';
 
 /**
- * The applets service as the platform runs it: config, migrations and the web app. `main.ts` hands it to
- * `runService` (CLI: serve, migrate, describe-config); tests hand it to `startService` with their own env.
+ * The applets service as the platform runs it: config, migrations, the web app and its events. It
+ * publishes `applet.changed` and `partner-service.changed` (so every process runs the outbox relay) and
+ * subscribes to `action-run.finished`; having no worker, the subscription runs in `serve`. `main.ts` hands
+ * it to `runService` (CLI: serve, migrate, describe-config); tests hand it to `startService` with their own env.
  *
  * @example
  *   const service = await startService(appletsService, { env, port: 0, host: '127.0.0.1' });
@@ -26,6 +29,11 @@ export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
           adminToken: ctx.config.ADMIN_TOKEN,
           rateLimitPerMinute: ctx.config.API_RATE_LIMIT_PER_MINUTE,
           redisKeyPrefix: ctx.config.REDIS_KEY_PREFIX,
+          eventMetrics: eventMetrics(ctx.metrics),
         }),
     }),
+  events: {
+    publishes: true,
+    subscriptions: (ctx) => [actionRunSubscription(ctx)],
+  },
 };

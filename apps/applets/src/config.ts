@@ -1,9 +1,17 @@
 import { z } from 'zod';
-import { baseServiceConfig, configField, databaseConfig, intField, redisConfig } from '@ittd/platform';
+import {
+  baseServiceConfig,
+  configField,
+  databaseConfig,
+  eventsConfig,
+  intField,
+  redisConfig,
+} from '@ittd/platform';
 
 /**
- * The applets service's environment: the platform's HTTP, logging, lifecycle, Postgres and Redis groups,
- * plus the admin token, the per-user rate limit and the Redis key prefix. `describe-config` prints it.
+ * The applets service's environment: the platform's HTTP, logging, lifecycle, Postgres, Redis and events
+ * groups, plus the admin token, the per-user rate limit, the Redis key prefix and the auto-disable
+ * threshold. `describe-config` prints it.
  *
  * @example
  *   PORT=3000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/applets REDIS_URL=redis://127.0.0.1:6379 \
@@ -13,6 +21,7 @@ export const configSchema = z.object({
   ...baseServiceConfig,
   ...databaseConfig,
   ...redisConfig,
+  ...eventsConfig,
   ADMIN_TOKEN: configField(z.string().min(24, { error: 'expected at least 24 characters' }), {
     description: 'bearer token of the /admin routes (create users and tokens, register partner services)',
     secret: true,
@@ -23,7 +32,13 @@ export const configSchema = z.object({
   REDIS_KEY_PREFIX: configField(z.string().min(1).default('applets:'), {
     description: 'prefix of every Redis key this service writes',
   }),
+  AUTO_DISABLE_AFTER_FAILURES: configField(intField({ min: 1, max: 1000 }).default(10), {
+    description: 'an applet whose last this many action runs all failed is disabled (with the reason shown)',
+  }),
 });
+
+/** The config schema's type, for the service context. */
+export type AppletsConfigSchema = typeof configSchema;
 
 /** The parsed config. */
 export type AppletsConfig = z.output<typeof configSchema>;

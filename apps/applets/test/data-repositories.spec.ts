@@ -65,7 +65,14 @@ afterAll(async () => {
 describe('partner service repository', () => {
   it('never selects the service key, and reports a taken slug as undefined', async () => {
     const [listed] = await listPartnerServices(database.db);
-    expect(Object.keys(listed).sort()).toEqual(['api_base_url', 'created_at', 'name', 'slug', 'updated_at']);
+    expect(Object.keys(listed).sort()).toEqual([
+      'api_base_url',
+      'created_at',
+      'name',
+      'slug',
+      'updated_at',
+      'version',
+    ]);
     const again = await insertPartnerService(database.db, {
       slug: 'weather',
       name: 'Other',
@@ -96,9 +103,9 @@ describe('applet repository', () => {
     const row = await insertApplet(database.db, appletFor(ada, 'Oslo'));
     expect(await findAppletForUser(database.db, bob, row.id)).toBeUndefined();
     expect(await updateAppletForUser(database.db, bob, row.id, { enabled: false })).toBeUndefined();
-    expect(await deleteAppletForUser(database.db, bob, row.id)).toBe(false);
+    expect(await deleteAppletForUser(database.db, bob, row.id)).toBeUndefined();
     expect((await findAppletForUser(database.db, ada, row.id))?.enabled).toBe(true);
-    expect(await deleteAppletForUser(database.db, ada, row.id)).toBe(true);
+    expect(await deleteAppletForUser(database.db, ada, row.id)).toMatchObject({ id: row.id, version: 1 });
   });
 
   it('updates trigger fields together with their identity', async () => {
@@ -109,6 +116,7 @@ describe('applet repository', () => {
     });
     expect(updated).toMatchObject({ trigger_fields: { city: 'Milan' }, trigger_identity: 'identity-milan' });
     expect(updated?.action_fields).toEqual(row.action_fields);
+    expect(updated?.version).toBe(row.version + 1);
   });
 
   it('pages by keyset on id, newest first, exclusive of beforeId', async () => {

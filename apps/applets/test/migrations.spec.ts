@@ -14,7 +14,7 @@ describe('migrations', () => {
   it('apply in order, roll all the way down and apply again', async () => {
     const trip = await migrationRoundTrip(appletMigrations, database.url);
     expect(trip.applied).toEqual(Object.keys(appletMigrations).sort());
-    expect(trip.afterUp).toEqual(['api_tokens', 'applets', 'partner_services', 'users']);
+    expect(trip.afterUp).toEqual(['api_tokens', 'applet_activity', 'applets', 'partner_services', 'users']);
     expect(trip.afterDown).toEqual([]);
     expect(trip.afterUpAgain).toEqual(trip.afterUp);
   });

@@ -80,7 +80,41 @@ export async function listAppletsForUser(
 }
 
 /**
- * Applies a patch to one of a user's applets and bumps `updated_at`; `undefined` when not found.
+ * Reads one of a user's applets and locks its row until the transaction ends (`FOR UPDATE`), so the change
+ * computed from it and its `version` bump cannot interleave with another change of the same applet.
+ *
+ * @example
+ *   const current = await lockAppletForUser(trx, userId, '17');
+ */
+export async function lockAppletForUser(
+  db: AppletsDatabase,
+  userId: string,
+  appletId: string,
+): Promise<AppletRow | undefined> {
+  return db
+    .selectFrom('applets')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('id', '=', appletId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/**
+ * Locks an applet by id alone (`FOR UPDATE`), for work that is not a user's request (recording a run);
+ * `undefined` when it does not exist (deleted).
+ *
+ * @example
+ *   const applet = await lockAppletById(trx, event.applet_id);
+ */
+export async function lockAppletById(db: AppletsDatabase, appletId: string): Promise<AppletRow | undefined> {
+  return db.selectFrom('applets').selectAll().where('id', '=', appletId).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Applies a patch to one of a user's applets, bumps `version` (+1) and `updated_at`; `undefined` when not
+ * found. Switching it on clears `disabled_reason` and restarts the auto-disable count (`enabled_at`);
+ * switching it off (a user's choice) clears the reason too.
  *
  * @example
  *   const row = await updateAppletForUser(db, userId, '17', { enabled: false });
@@ -93,14 +127,18 @@ export async function updateAppletForUser(
 ): Promise<AppletRow | undefined> {
   return db
     .updateTable('applets')
-    .set({
+    .set((eb) => ({
       updated_at: sql<Date>`now()`,
-      ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }),
+      version: eb('version', '+', 1),
+      ...(patch.enabled === undefined ? {} : { enabled: patch.enabled, disabled_reason: null }),
+      ...(patch.enabled === true
+        ? { enabled_at: sql<Date>`case when enabled then enabled_at else now() end` }
+        : {}),
       ...(patch.action_fields === undefined ? {} : { action_fields: JSON.stringify(patch.action_fields) }),
       ...(patch.trigger_fields === undefined
         ? {}
         : { trigger_fields: JSON.stringify(patch.trigger_fields), trigger_identity: patch.trigger_identity }),
-    })
+    }))
     .where('user_id', '=', userId)
     .where('id', '=', appletId)
     .returningAll()
@@ -108,7 +146,49 @@ export async function updateAppletForUser(
 }
 
 /**
- * Deletes one of a user's applets; `false` when there was nothing to delete.
+ * Switches an applet off on the engine's behalf (auto-disable) with the reason shown to its owner, bumping
+ * `version`; `undefined` when it is gone.
+ *
+ * @example
+ *   const row = await disableAppletWithReason(trx, '17', 'disabled after 10 failed runs in a row');
+ */
+export async function disableAppletWithReason(
+  db: AppletsDatabase,
+  appletId: string,
+  reason: string,
+): Promise<AppletRow | undefined> {
+  return db
+    .updateTable('applets')
+    .set((eb) => ({
+      enabled: false,
+      disabled_reason: reason,
+      version: eb('version', '+', 1),
+      updated_at: sql<Date>`now()`,
+    }))
+    .where('id', '=', appletId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Bumps the `version` of every applet of a user (not `updated_at`: the applets did not change, their owner
+ * did) and returns them, for re-publishing their state after a change of the user (time zone).
+ *
+ * @example
+ *   const rows = await bumpAppletVersionsOfUser(trx, userId);
+ */
+export async function bumpAppletVersionsOfUser(db: AppletsDatabase, userId: string): Promise<AppletRow[]> {
+  return db
+    .updateTable('applets')
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('user_id', '=', userId)
+    .returningAll()
+    .execute();
+}
+
+/**
+ * Deletes one of a user's applets; resolves the deleted row (its last state, for `applet.changed`), or
+ * `undefined` when there was nothing to delete.
  *
  * @example
  *   const deleted = await deleteAppletForUser(db, userId, '17');
@@ -117,11 +197,11 @@ export async function deleteAppletForUser(
   db: AppletsDatabase,
   userId: string,
   appletId: string,
-): Promise<boolean> {
-  const result = await db
+): Promise<AppletRow | undefined> {
+  return db
     .deleteFrom('applets')
     .where('user_id', '=', userId)
     .where('id', '=', appletId)
+    .returningAll()
     .executeTakeFirst();
-  return result.numDeletedRows > 0n;
 }

@@ -13,6 +13,8 @@ export interface PartnerServicesTable {
   name: string;
   api_base_url: string;
   service_key: string;
+  /** +1 per change; the `version` of `partner-service.changed`. */
+  version: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -21,6 +23,8 @@ export interface PartnerServicesTable {
 export interface UsersTable {
   id: GeneratedAlways<string>;
   name: string;
+  /** IANA time zone name (`Europe/Berlin`), sent to partners as `user.timezone`. */
+  timezone: Generated<string>;
   created_at: Generated<Date>;
 }
 
@@ -44,8 +48,30 @@ export interface AppletsTable {
   action_slug: string;
   action_fields: JsonColumn<StepFields>;
   enabled: Generated<boolean>;
+  /** +1 in every UPDATE; the `version` of `applet.changed`. */
+  version: Generated<number>;
+  /** Why the engine switched the applet off (auto-disable); null otherwise. */
+  disabled_reason: Generated<string | null>;
+  /** When the applet was last switched on; auto-disable counts only runs recorded after it. */
+  enabled_at: Generated<Date>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+/** `applet_activity`: one row per action run of an applet, from `action-run.finished`. */
+export interface AppletActivityTable {
+  run_id: string;
+  applet_id: string;
+  trigger_event_id: string;
+  status: 'success' | 'skipped' | 'failed';
+  partner_record_id: string | null;
+  message: string | null;
+  attempts: number;
+  /** bigint, read as a string by pg. */
+  duration_ms: ColumnType<string, number, number>;
+  started_at: ColumnType<Date, Date, Date>;
+  finished_at: ColumnType<Date, Date, Date>;
+  recorded_at: Generated<Date>;
 }
 
 /**
@@ -59,6 +85,7 @@ export interface DB {
   users: UsersTable;
   api_tokens: ApiTokensTable;
   applets: AppletsTable;
+  applet_activity: AppletActivityTable;
 }
 
 /** The database handle every repository function takes; a transaction (`Transaction<DB>`) fits too. */

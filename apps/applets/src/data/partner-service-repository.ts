@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AppletsDatabase, PartnerServicesTable } from './database';
 
 /** A registry row as it may leave the service: everything except the secret `service_key`. */
@@ -12,7 +12,7 @@ export interface NewPartnerServiceRow {
   service_key: string;
 }
 
-const publicColumns = ['slug', 'name', 'api_base_url', 'created_at', 'updated_at'] as const;
+const publicColumns = ['slug', 'name', 'api_base_url', 'version', 'created_at', 'updated_at'] as const;
 
 /**
  * Inserts a partner service; returns `undefined` when the slug is already taken, so the caller can answer
@@ -30,6 +30,34 @@ export async function insertPartnerService(
     .values(service)
     .onConflict((oc) => oc.column('slug').doNothing())
     .returning(publicColumns)
+    .executeTakeFirst();
+}
+
+/** A registry row with its secret key: only for publishing `partner-service.changed`, never for an answer. */
+export type PartnerServiceRowWithKey = Selectable<PartnerServicesTable>;
+
+/** What changing a partner service may set. */
+export type PartnerServiceRowPatch = Partial<
+  Pick<NewPartnerServiceRow, 'name' | 'api_base_url' | 'service_key'>
+>;
+
+/**
+ * Applies a patch to a partner service, bumps `version` (+1) and `updated_at`, and resolves the whole row
+ * (with the key, for the event); `undefined` for an unknown slug.
+ *
+ * @example
+ *   const row = await updatePartnerService(trx, 'weather', { service_key: 'sk_new…' });
+ */
+export async function updatePartnerService(
+  db: AppletsDatabase,
+  slug: string,
+  patch: PartnerServiceRowPatch,
+): Promise<PartnerServiceRowWithKey | undefined> {
+  return db
+    .updateTable('partner_services')
+    .set((eb) => ({ ...patch, version: eb('version', '+', 1), updated_at: sql<Date>`now()` }))
+    .where('slug', '=', slug)
+    .returningAll()
     .executeTakeFirst();
 }
 

@@ -5,15 +5,19 @@ import type { AppletsDatabase, UsersTable } from './database';
 export type UserRow = Selectable<UsersTable>;
 
 /**
- * Inserts a user; returns `undefined` when the name is taken.
+ * Inserts a user (time zone default `UTC`); returns `undefined` when the name is taken.
  *
  * @example
- *   const user = await insertUser(db, 'ada');
+ *   const user = await insertUser(db, 'ada', 'Europe/Berlin');
  */
-export async function insertUser(db: AppletsDatabase, name: string): Promise<UserRow | undefined> {
+export async function insertUser(
+  db: AppletsDatabase,
+  name: string,
+  timezone?: string,
+): Promise<UserRow | undefined> {
   return db
     .insertInto('users')
-    .values({ name })
+    .values(timezone === undefined ? { name } : { name, timezone })
     .onConflict((oc) => oc.column('name').doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -27,6 +31,36 @@ export async function insertUser(db: AppletsDatabase, name: string): Promise<Use
  */
 export async function findUserById(db: AppletsDatabase, id: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Reads a user and locks the row until the transaction ends: `update` (`FOR UPDATE`, to change it) or
+ * `share` (`FOR SHARE`, to keep it from changing meanwhile).
+ *
+ * @example
+ *   const user = await lockUserById(trx, '42', 'update');
+ */
+export async function lockUserById(
+  db: AppletsDatabase,
+  id: string,
+  mode: 'update' | 'share',
+): Promise<UserRow | undefined> {
+  const query = db.selectFrom('users').selectAll().where('id', '=', id);
+  return (mode === 'update' ? query.forUpdate() : query.forShare()).executeTakeFirst();
+}
+
+/**
+ * Sets a user's time zone; resolves the updated row, or `undefined` for an unknown user.
+ *
+ * @example
+ *   await updateUserTimezone(trx, '42', 'Europe/Berlin');
+ */
+export async function updateUserTimezone(
+  db: AppletsDatabase,
+  id: string,
+  timezone: string,
+): Promise<UserRow | undefined> {
+  return db.updateTable('users').set({ timezone }).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
 /**

@@ -3,10 +3,12 @@ import type { StepFields } from './step-fields';
 
 /**
  * An applet as the API shows it. Ids are strings (bigint in the database); `trigger_identity` is included
- * because partners see it in every trigger call, so users and support can correlate.
+ * because partners see it in every trigger call, so users and support can correlate. `disabled_reason`
+ * says why the engine switched it off (its last runs all failed); null otherwise, and cleared when the
+ * user enables it again.
  *
  * @example
- *   { id: '7', enabled: true,
+ *   { id: '7', enabled: true, disabled_reason: null,
  *     trigger: { service: 'weather', slug: 'rain_tomorrow', fields: { city: 'Berlin' }, trigger_identity: '9c…' },
  *     action: { service: 'slack', slug: 'post_message', fields: { text: 'Rain in {{City}}' } },
  *     created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }
@@ -14,6 +16,7 @@ import type { StepFields } from './step-fields';
 export interface Applet {
   id: string;
   enabled: boolean;
+  disabled_reason: string | null;
   trigger: { service: string; slug: string; fields: StepFields; trigger_identity: string };
   action: { service: string; slug: string; fields: StepFields };
   created_at: string;
@@ -44,6 +47,7 @@ export function toApplet(row: AppletRow): Applet {
   return {
     id: row.id,
     enabled: row.enabled,
+    disabled_reason: row.disabled_reason,
     trigger: {
       service: row.trigger_service_slug,
       slug: row.trigger_slug,

@@ -1,23 +1,36 @@
 import { Router } from 'express';
-import { parseRequest } from '@ittd/platform';
+import { HttpProblem, parseRequest, type EventMetrics } from '@ittd/platform';
+import { slug } from '@ittd/service-api';
 import type { AppletsDatabase } from '../data/database';
-import { registerPartnerService } from '../domain/partner-services';
-import { createUserWithToken, issueApiToken } from '../domain/users';
-import { createUserBody, registerPartnerServiceBody } from './request-schemas';
+import { changePartnerService, registerPartnerService } from '../domain/partner-services';
+import { createUserWithToken, issueApiToken, updateUser } from '../domain/users';
+import {
+  changePartnerServiceBody,
+  createUserBody,
+  registerPartnerServiceBody,
+  updateUserBody,
+} from './request-schemas';
 
 /**
- * Operator routes, relative to `/admin`: create users (answering their first API token once), issue more
- * tokens, register partner services. The router in front must check the admin token.
+ * Operator routes, relative to `/admin`: create users (answering their first API token once) and change
+ * their time zone, issue more tokens, register partner services and change them (name, base URL, key).
+ * Changes publish their events with the request's `X-Request-ID`. The router in front must check the
+ * admin token.
  *
  * @example
- *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db));
+ *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db, eventMetrics(registry)));
  */
-export function adminRoutes(db: AppletsDatabase): Router {
+export function adminRoutes(db: AppletsDatabase, metrics?: EventMetrics): Router {
   const router = Router();
 
   router.post('/users', async (req, res) => {
-    const { name } = parseRequest(createUserBody, req.body, 'The user is invalid.');
-    res.status(201).json(await createUserWithToken(db, name));
+    const input = parseRequest(createUserBody, req.body, 'The user is invalid.');
+    res.status(201).json(await createUserWithToken(db, input));
+  });
+
+  router.patch('/users/:id', async (req, res) => {
+    const input = parseRequest(updateUserBody, req.body, 'The update is invalid.');
+    res.json(await updateUser(db, req.params.id, input, { requestId: req.id, metrics }));
   });
 
   router.post('/users/:id/tokens', async (req, res) => {
@@ -26,7 +39,19 @@ export function adminRoutes(db: AppletsDatabase): Router {
 
   router.post('/services', async (req, res) => {
     const input = parseRequest(registerPartnerServiceBody, req.body, 'The partner service is invalid.');
-    res.status(201).json(await registerPartnerService(db, input));
+    res.status(201).json(await registerPartnerService(db, input, { requestId: req.id, metrics }));
+  });
+
+  router.patch('/services/:slug', async (req, res) => {
+    const serviceSlug = req.params.slug;
+    // Not a slug: cannot be registered (and a NUL would be refused by Postgres).
+    if (!slug.safeParse(serviceSlug).success) {
+      throw new HttpProblem(404, {
+        detail: `partner service ${JSON.stringify(serviceSlug)} is not registered`,
+      });
+    }
+    const input = parseRequest(changePartnerServiceBody, req.body, 'The change is invalid.');
+    res.json(await changePartnerService(db, serviceSlug, input, { requestId: req.id, metrics }));
   });
 
   return router;

@@ -1,19 +1,21 @@
 import { Router } from 'express';
-import { parseRequest } from '@ittd/platform';
+import { parseRequest, type EventMetrics } from '@ittd/platform';
 import type { AppletsDatabase } from '../data/database';
+import { listActivity } from '../domain/activity';
 import { createApplet, deleteApplet, getApplet, listApplets, updateApplet } from '../domain/applets';
 import { listRegisteredServices } from '../domain/partner-services';
-import { createAppletBody, listAppletsQuery, updateAppletBody } from './request-schemas';
+import { createAppletBody, listActivityQuery, listAppletsQuery, updateAppletBody } from './request-schemas';
 import { authenticatedUserId } from './user-auth-middleware';
 
 /**
- * The user API, relative to its mount point (`/v1`): applets CRUD and the partner service list. Routes only
- * parse the request and call the domain; the router in front must authenticate (`userAuthMiddleware`).
+ * The user API, relative to its mount point (`/v1`): applets CRUD, each applet's activity and the partner
+ * service list. Routes only parse the request and call the domain (changes publish `applet.changed` with
+ * the request's `X-Request-ID`); the router in front must authenticate (`userAuthMiddleware`).
  *
  * @example
- *   app.use('/v1', userAuthMiddleware(db), appletRoutes(db));
+ *   app.use('/v1', userAuthMiddleware(db), appletRoutes(db, eventMetrics(registry)));
  */
-export function appletRoutes(db: AppletsDatabase): Router {
+export function appletRoutes(db: AppletsDatabase, metrics?: EventMetrics): Router {
   const router = Router();
 
   router.get('/services', async (_req, res) => {
@@ -22,7 +24,10 @@ export function appletRoutes(db: AppletsDatabase): Router {
 
   router.post('/applets', async (req, res) => {
     const input = parseRequest(createAppletBody, req.body, 'The applet is invalid.');
-    const applet = await createApplet(db, authenticatedUserId(res), input);
+    const applet = await createApplet(db, authenticatedUserId(res), input, {
+      requestId: req.id,
+      metrics,
+    });
     res.status(201).location(`${req.baseUrl}/applets/${applet.id}`).json(applet);
   });
 
@@ -35,13 +40,20 @@ export function appletRoutes(db: AppletsDatabase): Router {
     res.json(await getApplet(db, authenticatedUserId(res), req.params.id));
   });
 
+  router.get('/applets/:id/activity', async (req, res) => {
+    const query = parseRequest(listActivityQuery, req.query, 'The query is invalid.');
+    res.json(await listActivity(db, authenticatedUserId(res), req.params.id, query));
+  });
+
   router.patch('/applets/:id', async (req, res) => {
     const input = parseRequest(updateAppletBody, req.body, 'The update is invalid.');
-    res.json(await updateApplet(db, authenticatedUserId(res), req.params.id, input));
+    res.json(
+      await updateApplet(db, authenticatedUserId(res), req.params.id, input, { requestId: req.id, metrics }),
+    );
   });
 
   router.delete('/applets/:id', async (req, res) => {
-    await deleteApplet(db, authenticatedUserId(res), req.params.id);
+    await deleteApplet(db, authenticatedUserId(res), req.params.id, { requestId: req.id, metrics });
     res.status(204).end();
   });
 

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { requireBearerToken } from '@ittd/platform';
+import { requireBearerToken, type EventMetrics } from '@ittd/platform';
 import type { Redis } from 'ioredis';
 import type { AppletsDatabase } from '../data/database';
 import { adminRoutes } from './admin-routes';
@@ -15,6 +15,8 @@ export interface AppletsApiDependencies {
   rateLimitPerMinute: number;
   /** Prefix of this service's Redis keys (`applets:`); tests pass a unique one. */
   redisKeyPrefix: string;
+  /** The service's event counters (`eventMetrics(ctx.metrics)`), for `events_published_total`. */
+  eventMetrics?: EventMetrics;
 }
 
 /**
@@ -33,7 +35,7 @@ export function mountAppletsApi(app: Express, deps: AppletsApiDependencies): voi
       limitPerMinute: deps.rateLimitPerMinute,
       keyPrefix: deps.redisKeyPrefix,
     }),
-    appletRoutes(deps.db),
+    appletRoutes(deps.db, deps.eventMetrics),
   );
-  app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db));
+  app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db, deps.eventMetrics));
 }

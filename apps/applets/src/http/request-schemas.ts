@@ -2,7 +2,9 @@ import { decimalInteger, text, wellFormedText } from '@ittd/platform';
 import { z } from 'zod';
 import type { CreateAppletInput, UpdateAppletInput } from '../domain/applet';
 import { MAX_PAGE_SIZE } from '../domain/applets';
-import type { RegisterPartnerServiceInput } from '../domain/partner-services';
+import type { ChangePartnerServiceInput, RegisterPartnerServiceInput } from '../domain/partner-services';
+import { canonicalTimeZone } from '../domain/time-zone';
+import type { CreateUserInput, UpdateUserInput } from '../domain/users';
 import { parsePlaceholders, slug, stepFields, type StepFields } from '@ittd/service-api';
 
 /** Action fields: like trigger fields, and every string's `{{Ingredient}}` placeholders must be well-formed. */
@@ -61,6 +63,31 @@ export const listAppletsQuery = z.object({
 });
 
 /**
+ * Query of `GET /v1/applets/:id/activity`: `limit` 1..MAX_PAGE_SIZE and the opaque `cursor` of the
+ * previous page.
+ *
+ * @example
+ *   const { limit, cursor } = parseRequest(listActivityQuery, req.query);
+ */
+export const listActivityQuery = z.object({
+  limit: decimalInteger({ min: 1, max: MAX_PAGE_SIZE }).optional(),
+  // A run id of 100 non-ASCII characters makes a cursor of about 450 characters.
+  cursor: text().min(1).max(1000).optional(),
+});
+
+/** A partner service's display name. */
+const serviceName = text().trim().min(1).max(200);
+
+/** A partner's API base URL (http or https); at most 2000 characters, as `partner-service.changed` allows. */
+const apiBaseUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .max(2000)
+  .check(wellFormedText);
+
+/** A partner's service key: 16 to 500 characters, as `partner-service.changed` allows. */
+const serviceKey = text().min(16, { error: 'expected at least 16 characters' }).max(500);
+
+/**
  * Body of `POST /admin/services`.
  *
  * @example
@@ -68,10 +95,41 @@ export const listAppletsQuery = z.object({
  */
 export const registerPartnerServiceBody = z.strictObject({
   slug,
-  name: text().trim().min(1).max(200),
-  api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).check(wellFormedText),
-  service_key: text().min(16, { error: 'expected at least 16 characters' }).max(1000),
+  name: serviceName,
+  api_base_url: apiBaseUrl,
+  service_key: serviceKey,
 }) satisfies z.ZodType<RegisterPartnerServiceInput>;
+
+/**
+ * Body of `PATCH /admin/services/:slug`: any of name, API base URL, service key; at least one.
+ *
+ * @example
+ *   const input = parseRequest(changePartnerServiceBody, req.body);
+ */
+export const changePartnerServiceBody = z
+  .strictObject({
+    name: serviceName.optional(),
+    api_base_url: apiBaseUrl.optional(),
+    service_key: serviceKey.optional(),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    error: 'give at least one of name, api_base_url, service_key',
+  }) satisfies z.ZodType<ChangePartnerServiceInput>;
+
+/**
+ * An IANA time zone name (`Europe/Berlin`, `UTC`), answered in its canonical spelling; anything else
+ * (unknown zones, UTC offsets) is refused naming the field.
+ */
+const timeZone = text()
+  .max(64)
+  .transform((value, ctx) => {
+    const canonical = canonicalTimeZone(value);
+    if (canonical === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected an IANA time zone name such as Europe/Berlin' });
+      return z.NEVER;
+    }
+    return canonical;
+  });
 
 /**
  * Body of `POST /admin/users`.
@@ -81,4 +139,15 @@ export const registerPartnerServiceBody = z.strictObject({
  */
 export const createUserBody = z.strictObject({
   name: text().trim().min(1).max(200),
-});
+  timezone: timeZone.optional(),
+}) satisfies z.ZodType<CreateUserInput>;
+
+/**
+ * Body of `PATCH /admin/users/:id`: today the time zone only.
+ *
+ * @example
+ *   const input = parseRequest(updateUserBody, req.body);
+ */
+export const updateUserBody = z.strictObject({
+  timezone: timeZone,
+}) satisfies z.ZodType<UpdateUserInput>;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { startService } from '@ittd/platform';
+import { startService, type Topic } from '@ittd/platform';
 import { createTestDatabase, testRedisUrl, uniqueKeyPrefix } from '@ittd/platform/testing';
-import type { Redis } from 'ioredis';
-import type { Kysely } from 'kysely';
+import { Redis } from 'ioredis';
+import { sql, type Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import { appletsService } from '../../src/applets-service';
 import type { DB } from '../../src/data/database';
 
@@ -13,6 +14,12 @@ export interface AppletsTestService {
   redis: Redis;
   adminToken: string;
   redisKeyPrefix: string;
+  /** The EVENTS_PREFIX of this service (unique per test file): its topic streams live under it. */
+  eventsPrefix: string;
+  /** The service's metrics registry (events_delivered_total tells when a subscription handled an event). */
+  metrics: Registry;
+  /** The events this service published on a topic, oldest first, with their request ids. */
+  outbox<T>(topic: Topic<T>): Promise<{ event: T; requestId: string | null }[]>;
   /** `fetch` against the service with an optional bearer token and JSON body (or raw JSON text). */
   request(
     method: string,
@@ -36,22 +43,32 @@ export interface AppletsTestService {
  *   const service = await startAppletsTestService();
  *   afterAll(() => service.stop());
  */
-export async function startAppletsTestService(env: Record<string, string> = {}): Promise<AppletsTestService> {
+export async function startAppletsTestService(
+  env: Record<string, string> = {},
+  options: { logLines?: string[] } = {},
+): Promise<AppletsTestService> {
   const database = await createTestDatabase('applets');
   const adminToken = randomBytes(24).toString('base64url');
   const redisKeyPrefix = uniqueKeyPrefix('applets');
+  const eventsPrefix = uniqueKeyPrefix('applets-events');
   const running = await startService(appletsService, {
     env: {
       DATABASE_URL: database.url,
       REDIS_URL: testRedisUrl(),
       ADMIN_TOKEN: adminToken,
       REDIS_KEY_PREFIX: redisKeyPrefix,
+      EVENTS_PREFIX: eventsPrefix,
       LOG_LEVEL: 'silent',
       DATABASE_POOL_MAX: '4',
       ...env,
     },
     port: 0,
     host: '127.0.0.1',
+    // Collects every log line when asked (with LOG_LEVEL in env), to check what is never logged.
+    logDestination:
+      options.logLines === undefined
+        ? undefined
+        : { write: (line: string) => void options.logLines?.push(line) },
   });
 
   const request: AppletsTestService['request'] = async (method, path, options = {}) => {
@@ -76,7 +93,16 @@ export async function startAppletsTestService(env: Record<string, string> = {}):
     redis: running.ctx.redis,
     adminToken,
     redisKeyPrefix,
+    eventsPrefix,
+    metrics: running.ctx.metrics,
     request,
+    async outbox(topic) {
+      const result = await sql<{ payload: never; request_id: string | null }>`
+        select payload, request_id from platform_event_outbox where topic = ${topic.name} order by id`.execute(
+        running.ctx.db,
+      );
+      return result.rows.map((row) => ({ event: row.payload, requestId: row.request_id }));
+    },
     async countRows(table) {
       const row = await running.ctx.db
         .selectFrom(table)
@@ -105,10 +131,18 @@ export async function startAppletsTestService(env: Record<string, string> = {}):
         throw new Error(`registering ${slug}: ${response.status} ${response.text}`);
     },
     async stop() {
-      // Few keys per test file (one rate-limit counter per user and minute), so KEYS is fine here.
-      const keys = await running.ctx.redis.keys(`${redisKeyPrefix}*`);
-      if (keys.length > 0) await running.ctx.redis.del(...keys);
       await running.stop();
+      // After the stop, so no subscription recreates its group; the service's own client is closed by then.
+      // Few keys per test file (rate-limit counters, topic streams, dead letters), so KEYS is fine here.
+      const redis = new Redis(testRedisUrl());
+      try {
+        for (const prefix of [redisKeyPrefix, eventsPrefix]) {
+          const keys = await redis.keys(`${prefix}*`);
+          if (keys.length > 0) await redis.del(...keys);
+        }
+      } finally {
+        redis.disconnect();
+      }
       await database.drop();
     },
   };

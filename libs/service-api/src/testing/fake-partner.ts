@@ -29,7 +29,11 @@ interface OpenApiDocument {
  * that file is patched in memory: it types StepFields values and event ingredients as `object`, while its own
  * description and IFTTT's reference say a field is "a string or a Location" and ingredients are strings.
  */
-function serviceApiValidators(): { request: ValidateFunction; response: ValidateFunction } {
+function serviceApiValidators(): {
+  request: ValidateFunction;
+  response: ValidateFunction;
+  compile: (name: string) => ValidateFunction;
+} {
   const document = parse(readFileSync(SERVICE_API_PATH, 'utf8')) as OpenApiDocument;
   for (const name of ['StepFields', 'TriggerEvent']) {
     delete document.components.schemas[name].additionalProperties?.type;
@@ -41,7 +45,7 @@ function serviceApiValidators(): { request: ValidateFunction; response: Validate
     if (!validate) throw new Error(`no ${name} in ${SERVICE_API_PATH}`);
     return validate;
   };
-  return { request: compile('TriggerCheckRequest'), response: compile('TriggerCheckResponse') };
+  return { request: compile('TriggerCheckRequest'), response: compile('TriggerCheckResponse'), compile };
 }
 
 /** A partner event: `id`, Unix-seconds `timestamp`, and ingredients. */
@@ -85,6 +89,8 @@ export interface FakePartner {
   failNext(count: number, status?: number): void;
   /** While true, trigger calls are never answered. */
   hang: boolean;
+  /** The action endpoint: its calls and what it answers (see {@link FakeActionEndpoint}). */
+  actions: FakeActionEndpoint;
   close(): Promise<void>;
 }
 
@@ -112,6 +118,7 @@ export async function startFakePartner(
     calls: [],
     requestProblems: [],
     hang: false,
+    actions: newFakeActionEndpoint(),
     addEvents(triggerIdentity, added) {
       const all = [...(events.get(triggerIdentity) ?? []), ...added];
       events.set(
@@ -154,6 +161,8 @@ export async function startFakePartner(
     res.type('application/json').send(answer);
   });
 
+  mountFakeActions(app, partner, validators.compile);
+
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -166,4 +175,113 @@ export async function startFakePartner(
       server.closeAllConnections();
     });
   return partner;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Actions: POST /ifttt/v1/actions/:slug (Service API "run action").
+
+/** An action call the fake received. */
+export interface FakeActionCall {
+  actionSlug: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** What the fake answers an action call with instead of success. */
+export type FakeActionAnswer =
+  { kind: 'skip'; message: string } | { kind: 'status'; status: number; message?: string };
+
+/**
+ * The fake's action endpoint. By default a valid call is answered 200 `{data: [{id: 'rec-<n>'}]}` (n counts
+ * the successful calls from 1); `answerNext` queues other answers, `hang` leaves calls unanswered.
+ */
+export interface FakeActionEndpoint {
+  /** Every call received, in order, whatever was answered. */
+  calls: FakeActionCall[];
+  /** The ids answered on success, in order. */
+  recordIds: string[];
+  /** Answers the next `count` valid calls (right key, valid body) with `answer`; queued after earlier ones. */
+  answerNext(count: number, answer: FakeActionAnswer): void;
+  /** Shorthand: the next `count` valid calls get a 400 `SKIP` with `message`. */
+  skipNext(count: number, message?: string): void;
+  /** Shorthand: the next `count` valid calls get `status` (default 503). */
+  failNext(count: number, status?: number): void;
+  /** While true, action calls are never answered. */
+  hang: boolean;
+}
+
+function newFakeActionEndpoint(): FakeActionEndpoint {
+  const queued: FakeActionAnswer[] = [];
+  const endpoint: FakeActionEndpoint & { queued: FakeActionAnswer[] } = {
+    calls: [],
+    recordIds: [],
+    hang: false,
+    queued,
+    answerNext(count, answer) {
+      for (let i = 0; i < count; i++) queued.push(answer);
+    },
+    skipNext(count, message = 'nothing to do') {
+      endpoint.answerNext(count, { kind: 'skip', message });
+    },
+    failNext(count, status = 503) {
+      endpoint.answerNext(count, { kind: 'status', status, message: 'try again later' });
+    },
+  };
+  return endpoint;
+}
+
+/**
+ * Mounts `POST /ifttt/v1/actions/:slug`: records the call, checks `IFTTT-Service-Key` (401 otherwise), checks
+ * the body against the upstream `ActionRunRequest` (400 and a `requestProblems` entry otherwise), then answers
+ * the next queued answer or success; every answer is checked against `ActionRunResponse` / `ErrorResponse`
+ * before it is sent.
+ */
+function mountFakeActions(
+  app: express.Express,
+  partner: FakePartner,
+  compile: (name: string) => ValidateFunction,
+): void {
+  const validRequest = compile('ActionRunRequest');
+  const validResponse = compile('ActionRunResponse');
+  const validError = compile('ErrorResponse');
+  const endpoint = partner.actions as FakeActionEndpoint & { queued: FakeActionAnswer[] };
+  const send = (res: express.Response, status: number, body: unknown, validate: ValidateFunction): void => {
+    if (!validate(body)) {
+      throw new Error(
+        `fake partner action answer breaks the Service API: ${JSON.stringify(validate.errors)}`,
+      );
+    }
+    res.status(status).json(body);
+  };
+
+  app.post('/ifttt/v1/actions/:slug', (req, res) => {
+    endpoint.calls.push({ actionSlug: req.params.slug, headers: req.headers, body: req.body });
+    if (endpoint.hang) return; // the socket is destroyed by close()
+    if (req.get('ifttt-service-key') !== partner.serviceKey) {
+      send(res, 401, { errors: [{ message: 'invalid service key' }] }, validError);
+      return;
+    }
+    if (!validRequest(req.body)) {
+      partner.requestProblems.push(JSON.stringify(validRequest.errors));
+      send(res, 400, { errors: [{ message: 'invalid action request' }] }, validError);
+      return;
+    }
+    const answer = endpoint.queued.shift();
+    if (answer?.kind === 'skip') {
+      send(res, 400, { errors: [{ status: 'SKIP', message: answer.message }] }, validError);
+      return;
+    }
+    if (answer?.kind === 'status') {
+      send(
+        res,
+        answer.status,
+        { errors: [{ message: answer.message ?? `HTTP ${answer.status}` }] },
+        validError,
+      );
+      return;
+    }
+    const id = `rec-${endpoint.recordIds.length + 1}`;
+    endpoint.recordIds.push(id);
+    send(res, 200, { data: [{ id }] }, validResponse);
+  });
 }

@@ -6,7 +6,7 @@ import {
   type PartnerServiceChangedEvent,
   type TriggerEventRecordedEvent,
 } from '@ittd/engine-events';
-import { subscribe, withInbox, type EventContext, type Subscription } from '@ittd/platform';
+import { eventsOptions, subscribe, withInbox, type EventContext, type Subscription } from '@ittd/platform';
 import type { Logger } from 'pino';
 import type { ActionsContext } from '../actions-context';
 import { createRunsForEvent, findUnfinishedRuns, type PendingRun } from '../data/action-run-repository';
@@ -129,13 +129,7 @@ export function actionsSubscriptions(ctx: ActionsContext): Subscription<unknown>
     logger: ctx.logger,
     enqueue: (runs) => enqueueRuns(jobs, runs),
   };
-  // eventsOptions(ctx) takes a context with an `unknown` schema, which a Kysely<DB> context does not fit.
-  const options = {
-    redis: ctx.redis,
-    prefix: ctx.config.EVENTS_PREFIX,
-    registry: ctx.metrics,
-    logger: ctx.logger,
-  };
+  const options = eventsOptions(ctx);
   return [
     subscribe(
       appletChanged,

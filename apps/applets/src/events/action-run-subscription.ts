@@ -1,4 +1,11 @@
-import { eventMetrics, subscribe, withInbox, type ServiceContext, type Subscription } from '@ittd/platform';
+import {
+  eventMetrics,
+  eventsOptions,
+  subscribe,
+  withInbox,
+  type ServiceContext,
+  type Subscription,
+} from '@ittd/platform';
 import { actionRunFinished, type ActionRunFinishedEvent } from '@ittd/engine-events';
 import type { AppletsConfigSchema } from '../config';
 import type { DB } from '../data/database';
@@ -40,8 +47,6 @@ export function actionRunSubscription(
         ctx.logger.warn(fields, 'applet disabled: its last runs all failed');
       else ctx.logger.debug(fields, 'action run recorded');
     },
-    // What the platform's eventsOptions(ctx) gives; built here because eventsOptions takes a context of an
-    // untyped database, which a ServiceContext<_, DB> is not assignable to.
-    { redis: ctx.redis, prefix: ctx.config.EVENTS_PREFIX, registry: ctx.metrics, logger: ctx.logger },
+    eventsOptions(ctx),
   );
 }

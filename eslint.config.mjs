@@ -1,5 +1,6 @@
 // One lint config for the workspace. Module boundaries: apps may import libs, never another app;
-// libs never import apps. Tags live in each project's package.json ("nx": { "tags": [...] }).
+// libs never import apps; the cross-service tests (type:e2e) import apps and libs. Tags live in each
+// project's package.json ("nx": { "tags": [...] }).
 import nx from '@nx/eslint-plugin';
 
 export default [
@@ -21,6 +22,8 @@ export default [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+            // Cross-service tests start the services themselves; nothing depends on them.
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:app', 'type:lib'] },
           ],
         },
       ],

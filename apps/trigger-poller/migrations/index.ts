@@ -1,6 +1,8 @@
 import type { Migration } from 'kysely';
 import * as createTriggerSubscriptions from './0001-create-trigger-subscriptions';
 import * as createTriggerEvents from './0002-create-trigger-events';
+import * as createPartners from './0003-create-partners';
+import * as createAppletTriggers from './0004-create-applet-triggers';
 
 /**
  * The trigger poller's migrations as a static record, because the service is bundled by esbuild and cannot
@@ -12,4 +14,6 @@ import * as createTriggerEvents from './0002-create-trigger-events';
 export const triggerPollerMigrations: Record<string, Migration> = {
   '0001-create-trigger-subscriptions': createTriggerSubscriptions,
   '0002-create-trigger-events': createTriggerEvents,
+  '0003-create-partners': createPartners,
+  '0004-create-applet-triggers': createAppletTriggers,
 };

@@ -4,6 +4,7 @@ import {
   boolField,
   configField,
   databaseConfig,
+  eventsConfig,
   httpConfig,
   intField,
   redisConfig,
@@ -22,6 +23,7 @@ export const configSchema = z.object({
   ...baseServiceConfig,
   ...databaseConfig,
   ...redisConfig,
+  ...eventsConfig,
   // A full notification (1000 entries of up to 128-character ids) is about 150 kB: more than the platform's 100kb.
   BODY_LIMIT: configField(httpConfig.BODY_LIMIT.unwrap().default('256kb'), {
     description: 'largest accepted JSON request body (bytes, or with kb/mb); fits a 1000-entry notification',
@@ -35,10 +37,11 @@ export const configSchema = z.object({
       'prefix of the Redis keys: jobs under <prefix>jobs:, schedule state under <prefix>schedules:',
   }),
   POLL_INTERVAL_SECONDS: configField(intField({ min: 10, max: 86_400 }).default(300), {
-    description: 'a subscription not polled for this long is due; the schedule enqueues its poll',
+    description: 'time from a successful poll to the next regular one of the subscription',
   }),
   POLL_BATCH_SIZE: configField(intField({ min: 1, max: 100_000 }).default(5000), {
-    description: 'most due subscriptions one enqueue-due-polls run enqueues (longest unpolled first)',
+    description:
+      'most due subscriptions one enqueue-due-polls run enqueues (by next_poll_at, longest overdue first)',
   }),
   POLL_EVENT_LIMIT: configField(intField({ min: 1, max: 500 }).default(50), {
     description: '`limit` sent to the partner: how many of its newest events one poll asks for',
@@ -53,10 +56,32 @@ export const configSchema = z.object({
   }),
   POLL_RETRY_BASE_MS: configField(intField({ min: 10, max: 600_000 }).default(2000), {
     description:
-      'delay before the first retry of a failed poll; doubles per attempt (with jitter), up to 60 s',
+      'delay before the first retry of a poll job that failed on our side (Postgres, Redis); doubles per attempt, up to 60 s. Partner failures back off the subscription instead',
+  }),
+  POLL_BACKOFF_BASE_SECONDS: configField(intField({ min: 1, max: 86_400 }).default(60), {
+    description:
+      'after a failed poll the subscription is next polled in this many seconds, doubling per consecutive failure (0.8-1x jitter)',
+  }),
+  POLL_BACKOFF_MAX_SECONDS: configField(intField({ min: 1, max: 604_800 }).default(21_600), {
+    description: 'longest backoff of a failing subscription (default 6 h)',
+  }),
+  PARTNER_CONCURRENCY: configField(intField({ min: 1, max: 1000 }).default(5), {
+    description:
+      'calls to one partner one worker process makes at once; a poll over it is put back for PARTNER_BUSY_DELAY_MS, so a slow partner holds at most this many worker slots',
+  }),
+  PARTNER_BUSY_DELAY_MS: configField(intField({ min: 10, max: 60_000 }).default(1000), {
+    description:
+      'delay (0.5-1.5x) before a poll put back because its partner was at PARTNER_CONCURRENCY runs again',
+  }),
+  IDENTITY_DELETE_RETRY_BASE_MS: configField(intField({ min: 10, max: 3_600_000 }).default(5000), {
+    description:
+      'first retry delay of a failed partner DELETE of a trigger identity; doubles per attempt, up to 6 h',
+  }),
+  IDENTITY_DELETE_MAX_ATTEMPTS: configField(intField({ min: 1, max: 100 }).default(12), {
+    description: 'attempts of a partner DELETE of a trigger identity before it is given up (logged at error)',
   }),
   WORKER_CONCURRENCY: configField(intField({ min: 1, max: 1000 }).default(20), {
-    description: 'polls one worker process runs at once',
+    description: 'jobs (polls, partner DELETEs) one worker process runs at once',
   }),
   SCHEDULER_ENABLED: configField(boolField().default(false), {
     description:

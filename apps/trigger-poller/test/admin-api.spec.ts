@@ -31,60 +31,125 @@ describe('admin authentication', () => {
   });
 });
 
-describe('subscriptions', () => {
-  it('creates then replaces a subscription, stores the key and never returns it', async () => {
-    const created = await service.subscribe('ti_1', partner, { user_timezone: 'Europe/Berlin' });
+describe('partners', () => {
+  it('creates then replaces a partner, stores the key and its digest, never returns them', async () => {
+    const created = await service.putPartner('weather', partner);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
-      trigger_identity: 'ti_1',
-      service_slug: 'fake',
+      slug: 'weather',
+      name: 'weather',
       api_base_url: partner.url,
-      trigger_fields: { city: 'Berlin' },
-      user_timezone: 'Europe/Berlin',
-      last_polled_at: null,
+      version: 0,
     });
     expect(created.text).not.toContain(partner.serviceKey);
     expect(created.body).not.toHaveProperty('service_key');
     expect(created.body).not.toHaveProperty('service_key_sha256');
 
     const newKey = 'sk_weather_rotated_0123456789abcdef';
-    const replaced = await service.subscribe(
-      'ti_1',
-      { ...partner, serviceKey: newKey },
-      { trigger_fields: { city: 'Paris' } },
-    );
+    const replaced = await service.putPartner('weather', { ...partner, serviceKey: newKey });
     expect(replaced.status).toBe(200);
-    expect(replaced.body).toMatchObject({ trigger_fields: { city: 'Paris' } });
     expect(replaced.text).not.toContain(newKey);
-
-    const read = await service.request('GET', '/admin/subscriptions/ti_1', { token: service.adminToken });
-    expect(read.status).toBe(200);
-    expect(read.text).not.toContain(newKey);
-    expect(read.body).not.toHaveProperty('service_key');
-
+    for (const path of ['/admin/partners', '/admin/partners/weather']) {
+      const read = await service.request('GET', path, { token: service.adminToken });
+      expect(read.status).toBe(200);
+      expect(read.text).not.toContain(newKey);
+      expect(read.text).not.toContain('service_key');
+    }
     const stored = await service.db
-      .selectFrom('trigger_subscriptions')
+      .selectFrom('partners')
       .select('service_key')
-      .where('trigger_identity', '=', 'ti_1')
+      .where('slug', '=', 'weather')
       .executeTakeFirstOrThrow();
     expect(stored.service_key).toBe(newKey);
+    expect((await service.request('GET', '/admin/partners/nope', { token: service.adminToken })).status).toBe(
+      404,
+    );
   });
 
-  it('answers 400 naming invalid fields without echoing the key, and writes nothing', async () => {
+  it('answers 400 naming invalid partner fields without echoing the key', async () => {
+    const bad = await service.request('PUT', '/admin/partners/Bad-Slug', {
+      token: service.adminToken,
+      body: { api_base_url: 'ftp://x', service_key: 'short-secret' },
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { errors: { name: string }[] }).errors.map((e) => e.name)).toEqual(['slug']);
+    const badBody = await service.request('PUT', '/admin/partners/weather2', {
+      token: service.adminToken,
+      body: { api_base_url: 'ftp://x', service_key: 'short-secret' },
+    });
+    expect(badBody.status).toBe(400);
+    const names = (badBody.body as { errors: { name: string }[] }).errors.map((e) => e.name).sort();
+    expect(names).toEqual(['api_base_url', 'service_key']);
+    expect(badBody.text).not.toContain('short-secret');
+  });
+});
+
+describe('subscriptions', () => {
+  it('creates then replaces a subscription referencing a partner, with its polling state', async () => {
+    const created = await service.subscribe('ti_1', partner, {
+      service_slug: 'weather',
+      user_timezone: 'Europe/Berlin',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      trigger_identity: 'ti_1',
+      service_slug: 'weather',
+      trigger_fields: { city: 'Berlin' },
+      user_timezone: 'Europe/Berlin',
+      managed_by: 'operator',
+      last_polled_at: null,
+      baselined_at: null,
+      consecutive_failures: 0,
+      last_error: null,
+    });
+    expect(created.text).not.toContain(partner.serviceKey);
+
+    const replaced = await service.subscribe('ti_1', partner, {
+      service_slug: 'weather',
+      trigger_fields: { city: 'Paris' },
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({ trigger_fields: { city: 'Paris' } });
+    const read = await service.request('GET', '/admin/subscriptions/ti_1', { token: service.adminToken });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ service_slug: 'weather', trigger_fields: { city: 'Paris' } });
+  });
+
+  it('answers 422 naming service_slug for an unknown partner, and 400 for the older shape with URL and key', async () => {
+    const unknown = await service.request('PUT', '/admin/subscriptions/ti_2', {
+      token: service.adminToken,
+      body: { service_slug: 'nobody', trigger_slug: 'ok', user_id: 'u1' },
+    });
+    expect(unknown.status).toBe(422);
+    expect((unknown.body as { errors: { name: string }[] }).errors.map((e) => e.name)).toEqual([
+      'service_slug',
+    ]);
+    const older = await service.request('PUT', '/admin/subscriptions/ti_2', {
+      token: service.adminToken,
+      body: {
+        service_slug: 'weather',
+        api_base_url: partner.url,
+        service_key: partner.serviceKey,
+        trigger_slug: 'ok',
+        user_id: 'u1',
+      },
+    });
+    expect(older.status).toBe(400);
+    expect(older.text).not.toContain(partner.serviceKey);
+  });
+
+  it('answers 400 naming invalid fields, and writes nothing', async () => {
     const bad = await service.request('PUT', '/admin/subscriptions/ti_2', {
       token: service.adminToken,
       body: {
         service_slug: 'Bad Slug',
-        api_base_url: 'ftp://x',
-        service_key: 'short-secret',
         trigger_slug: 'ok',
         user_id: '',
       },
     });
     expect(bad.status).toBe(400);
     const names = (bad.body as { errors: { name: string }[] }).errors.map((error) => error.name).sort();
-    expect(names).toEqual(['api_base_url', 'service_key', 'service_slug', 'user_id']);
-    expect(bad.text).not.toContain('short-secret');
+    expect(names).toEqual(['service_slug', 'user_id']);
     const badIdentity = await service.request('PUT', '/admin/subscriptions/has%20space', {
       token: service.adminToken,
       body: {},
@@ -131,6 +196,13 @@ describe('subscriptions', () => {
     });
     expect(deleted.status).toBe(204);
     expect(await service.db.selectFrom('trigger_events').select('event_id').execute()).toEqual([]);
+    // The partner is to be told: a pending DELETE and its job.
+    expect(
+      await service.db
+        .selectFrom('trigger_identity_deletions')
+        .select(['trigger_identity', 'service_slug'])
+        .execute(),
+    ).toEqual([{ trigger_identity: 'ti_1', service_slug: 'weather' }]);
     const gone = await service.request('GET', '/admin/subscriptions/ti_1/events', {
       token: service.adminToken,
     });

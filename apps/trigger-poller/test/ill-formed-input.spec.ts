@@ -4,6 +4,7 @@ import { fetchTriggerEvents } from '../src/partner/partner-trigger-client';
 import { errorsOf } from './support/problem-errors';
 import { startFakePartner, type FakePartner } from '@ittd/service-api/testing';
 import {
+  pollDependencies,
   startTriggerPollerTestService,
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
@@ -35,19 +36,31 @@ afterAll(async () => {
 describe('PUT /admin/subscriptions/:triggerIdentity', () => {
   const valid = {
     service_slug: 'fake',
-    api_base_url: 'http://127.0.0.1:9/api',
-    service_key: 'sk_fake_partner_0123456789abcdef',
     trigger_slug: 'new_thing',
     user_id: 'bob',
   };
+
+  it('PUT /admin/partners answers 400 naming a URL or key with a NUL or a lone surrogate, and writes nothing', async () => {
+    const response = await service.request('PUT', '/admin/partners/fake', {
+      token: service.adminToken,
+      body: {
+        name: `Fake${LOW}`,
+        api_base_url: `http://127.0.0.1:9/a${NUL}b`,
+        service_key: `sk_fake_partner_${HIGH}0123456789abcdef`,
+      },
+    });
+    expect(response.status, response.text).toBe(400);
+    expect(errorsOf(response.body)).toEqual({ name: REASON, api_base_url: REASON, service_key: REASON });
+    expect(
+      await service.db.selectFrom('partners').select('slug').where('slug', '=', 'fake').execute(),
+    ).toEqual([]);
+  });
 
   it('answers 400 naming every field with a NUL or a lone surrogate, and writes nothing', async () => {
     const response = await service.request('PUT', '/admin/subscriptions/ti_bad', {
       token: service.adminToken,
       body: {
         ...valid,
-        api_base_url: `http://127.0.0.1:9/a${NUL}b`,
-        service_key: `sk_fake_partner_${HIGH}0123456789abcdef`,
         trigger_fields: { city: `a${NUL}b`, where: { lat: 1, lng: 2, address: `x${LOW}` } },
         user_id: `x${HIGH}y`,
         user_timezone: `Europe/Berlin${NUL}`,
@@ -56,8 +69,6 @@ describe('PUT /admin/subscriptions/:triggerIdentity', () => {
     expect(response.status, response.text).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(errorsOf(response.body)).toEqual({
-      api_base_url: REASON,
-      service_key: REASON,
       'trigger_fields.city': REASON,
       'trigger_fields.where.address': REASON,
       user_id: REASON,
@@ -100,13 +111,7 @@ describe('POST /v1/notifications', () => {
 });
 
 describe('a partner answer with ill-formed strings', () => {
-  const deps = (): PollDependencies => ({
-    db: service.db,
-    logger: service.ctx.logger,
-    eventLimit: 10,
-    timeoutMs: 5000,
-    maxAnswerBytes: 1_048_576,
-  });
+  const deps = (): PollDependencies => pollDependencies(service, { eventLimit: 10 });
   const call = () => ({ signal: new AbortController().signal, requestId: 'test-ill-formed' });
 
   it('refuses only the bad events, with a reason, stores the others, and the poll succeeds', async () => {
@@ -148,9 +153,11 @@ describe('a partner answer with ill-formed strings', () => {
 
     expect(await pollTrigger(deps(), 'ti_events', call())).toEqual({
       found: true,
+      baseline: true,
       received: 6,
       recorded: 2,
       refused: 4,
+      published: 0,
     });
     expect(await service.storedEventIds('ti_events')).toEqual(['good_1', 'good_2']);
     const stored = await service.db

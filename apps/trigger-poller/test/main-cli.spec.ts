@@ -55,18 +55,18 @@ describe('src/main.ts', () => {
     );
   });
 
-  it('run-job enqueue-due-polls enqueues only due subscriptions, never polled first, within the batch size', async () => {
+  it('run-job enqueue-due-polls enqueues due subscriptions by next_poll_at, longest overdue first, within the batch size', async () => {
     const partner = { url: 'http://127.0.0.1:9', serviceKey: 'sk_cli_partner_0123456789abcdef' };
-    for (const id of ['ti_never', 'ti_old', 'ti_recent']) await service.subscribe(id, partner);
+    for (const id of ['ti_new', 'ti_old', 'ti_later']) await service.subscribe(id, partner);
     await service.db
       .updateTable('trigger_subscriptions')
-      .set({ last_polled_at: sql<Date>`now() - interval '10 minutes'` })
+      .set({ next_poll_at: sql<Date>`now() - interval '10 minutes'` })
       .where('trigger_identity', '=', 'ti_old')
       .execute();
     await service.db
       .updateTable('trigger_subscriptions')
-      .set({ last_polled_at: sql<Date>`now() - interval '10 seconds'` })
-      .where('trigger_identity', '=', 'ti_recent')
+      .set({ next_poll_at: sql<Date>`now() + interval '10 minutes'` })
+      .where('trigger_identity', '=', 'ti_later')
       .execute();
 
     const oneOnly = spawnTsx(MAIN, ['run-job', 'enqueue-due-polls'], {
@@ -74,12 +74,13 @@ describe('src/main.ts', () => {
       POLL_BATCH_SIZE: '1',
     });
     expect(await oneOnly.exited()).toBe(0);
-    expect(await service.waitingPolls()).toEqual(['ti_never']);
+    expect(await service.waitingPolls()).toEqual(['ti_old']);
 
     const all = spawnTsx(MAIN, ['run-job', 'enqueue-due-polls'], { ...service.env, LOG_LEVEL: 'info' });
     expect(await all.exited()).toBe(0);
-    expect(all.stdout()).toContain('"due":2,"enqueued":1');
-    expect(await service.waitingPolls()).toEqual(['ti_never', 'ti_old']);
+    // ti_old was taken by the first run: its next poll moved POLL_INTERVAL_SECONDS ahead.
+    expect(all.stdout()).toContain('"due":1,"enqueued":1');
+    expect(await service.waitingPolls()).toEqual(['ti_new', 'ti_old']);
   });
 
   it('run-job with an unknown name exits 64 naming the known jobs', async () => {

@@ -3,7 +3,7 @@ import type { RunningService } from '@ittd/platform';
 import type { configSchema } from '../src/config';
 import type { DB } from '../src/data/database';
 import { pollJobs } from '../src/jobs/poll-jobs';
-import { POLL_MAX_ATTEMPTS, POLL_QUEUE } from '../src/jobs/poll-trigger-job';
+import { POLL_QUEUE } from '../src/jobs/poll-trigger-job';
 import { startFakePartner, type FakePartner } from '@ittd/service-api/testing';
 import {
   startTriggerPollerTestService,
@@ -60,27 +60,43 @@ describe('web + worker + partner', () => {
     expect(partner.requestProblems).toEqual([]);
   });
 
-  it('retries a poll the partner answers 503 and records its events once it recovers', async () => {
+  it('completes a poll the partner answers 503 (no queue retry) and backs the subscription off; the next poll records', async () => {
     const { queue } = pollJobs(worker.ctx);
     const failures: string[] = [];
     queue.events.on('failed', (event) => failures.push(event.error));
 
     await service.subscribe('ti_flaky', partner);
     partner.addEvents('ti_flaky', [{ id: 'f1', timestamp: 1_700_000_010 }]);
-    partner.failNext(2, 503);
+    partner.failNext(1, 503);
     const callsBefore = partner.calls.length;
 
-    const notified = await service.request('POST', '/v1/notifications', {
-      headers: { 'IFTTT-Service-Key': partner.serviceKey },
-      body: { data: [{ trigger_identity: 'ti_flaky' }] },
-    });
-    expect(notified.body).toEqual({ matched: 1, enqueued: 1 });
+    const notify = () =>
+      service.request('POST', '/v1/notifications', {
+        headers: { 'IFTTT-Service-Key': partner.serviceKey },
+        body: { data: [{ trigger_identity: 'ti_flaky' }] },
+      });
+    expect((await notify()).body).toEqual({ matched: 1, enqueued: 1 });
+    await waitFor(
+      'ti_flaky marked failing',
+      async () => (await subscriptionState('ti_flaky')).consecutive_failures === 1,
+    );
+    const marked = await subscriptionState('ti_flaky');
+    expect(marked.last_error).toMatch(/answered HTTP 503/);
+    expect(marked.next_poll_at.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    expect(failures).toEqual([]);
+    expect(partner.calls.length - callsBefore).toBe(1);
+
+    // A realtime notification polls at once whatever the backoff: the partner says it has news.
+    expect((await notify()).body).toEqual({ matched: 1, enqueued: 1 });
     await waitFor(
       'events of ti_flaky stored',
       async () => (await service.storedEventIds('ti_flaky')).length === 1,
     );
-    expect(failures.filter((error) => /answered HTTP 503/.test(error))).toHaveLength(2);
-    expect(partner.calls.length - callsBefore).toBe(3);
+    await waitFor(
+      'ti_flaky healthy',
+      async () => (await subscriptionState('ti_flaky')).consecutive_failures === 0,
+    );
+    expect(partner.calls.length - callsBefore).toBe(2);
   });
 
   it('completes a poll whose answer holds an event with a NUL, storing the other events (issue 7, item 6)', async () => {
@@ -130,7 +146,7 @@ describe('web + worker + partner', () => {
     expect(await service.storedEventIds('ti_deep')).toEqual(['d1', 'd3']);
   });
 
-  it('dead-letters a poll at once, without retries, when the partner rejects the service key', async () => {
+  it('marks a subscription whose key the partner rejects, without a dead letter nor a retry', async () => {
     const { queue } = pollJobs(worker.ctx);
     const revokedKey = 'sk_revoked_by_the_partner_0123456789';
     await service.subscribe('ti_revoked', { url: partner.url, serviceKey: revokedKey });
@@ -142,22 +158,27 @@ describe('web + worker + partner', () => {
       body: { data: [{ trigger_identity: 'ti_revoked' }] },
     });
     expect(notified.body).toEqual({ matched: 1, enqueued: 1 });
-    const deadPoll = async () =>
-      (await queue.listDead(POLL_QUEUE)).find(
-        (job) => (job.payload as { trigger_identity?: string }).trigger_identity === 'ti_revoked',
-      );
-    await waitFor('the poll of ti_revoked to be dead', async () => (await deadPoll()) !== undefined);
-
-    // Retried, it would have spent its attempts (POLL_RETRY_BASE_MS is 50 here) before reaching the dead letters.
-    expect(POLL_MAX_ATTEMPTS).toBeGreaterThan(1);
-    const dead = await deadPoll();
-    expect(dead?.attempts).toBe(1);
-    expect(dead?.failures).toHaveLength(1);
-    expect(dead?.failures[0].error).toMatch(
-      /^PermanentJobError: partner .* rejected the service key \(HTTP 401\)/,
+    await waitFor(
+      'ti_revoked marked',
+      async () => (await subscriptionState('ti_revoked')).consecutive_failures === 1,
     );
-    expect(dead?.failures[0].error).not.toContain(revokedKey);
+    const marked = await subscriptionState('ti_revoked');
+    expect(marked.last_error).toMatch(/rejected the service key \(HTTP 401\)/);
+    expect(marked.last_error).not.toContain(revokedKey);
+    expect(marked.next_poll_at.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    expect(await queue.listDead(POLL_QUEUE)).toEqual([]);
     expect(callsWithKey()).toBe(1);
-    expect((await queue.stats([POLL_QUEUE]))[POLL_QUEUE]).toMatchObject({ ready: 0, delayed: 0, leased: 0 });
+    await waitFor('the poll queue drained', async () => {
+      const stats = (await queue.stats([POLL_QUEUE]))[POLL_QUEUE];
+      return stats.ready + stats.delayed + stats.leased === 0;
+    });
   });
 });
+
+async function subscriptionState(triggerIdentity: string) {
+  return service.db
+    .selectFrom('trigger_subscriptions')
+    .select(['consecutive_failures', 'last_error', 'next_poll_at'])
+    .where('trigger_identity', '=', triggerIdentity)
+    .executeTakeFirstOrThrow();
+}

@@ -1,24 +1,53 @@
 import { Router } from 'express';
 import { HttpProblem, parseRequest } from '@ittd/platform';
+import { countEnabledApplets, lockIdentities } from '../data/applet-trigger-repository';
 import type { TriggerPollerDatabase } from '../data/database';
 import { listRecentEvents } from '../data/event-repository';
-import { deleteSubscription, findSubscription, upsertSubscription } from '../data/subscription-repository';
-import { listEventsQuery, putSubscriptionBody, subscriptionPath } from './request-schemas';
+import { findPartner, listPartners, putPartner } from '../data/partner-repository';
+import { findSubscription, removeSubscription, upsertSubscription } from '../data/subscription-repository';
+import { enqueueIdentityDeletes, type PollJobs } from '../jobs/poll-jobs';
+import {
+  listEventsQuery,
+  partnerPath,
+  putPartnerBody,
+  putSubscriptionBody,
+  subscriptionPath,
+} from './request-schemas';
 
 function notFound(triggerIdentity: string): HttpProblem {
   return new HttpProblem(404, { detail: `no subscription for trigger identity ${triggerIdentity}` });
 }
 
 /**
- * Operator routes, relative to `/admin`: create or replace a trigger subscription (201 created, 200
- * replaced), read it, delete it (with its events), and list its latest events. Answers never hold the
- * service key. The router in front must check the admin token.
+ * Operator routes, relative to `/admin`. Partners: create or replace one (201 created, 200 replaced; the
+ * next `partner-service.changed` of applets replaces it again), list them, read one. Subscriptions: create or
+ * replace one referencing a known partner (422 naming `service_slug` otherwise), read it (with its polling
+ * state), delete it (with its events; 409 while enabled applets use it; the partner gets its DELETE), and list
+ * its latest events. Answers never hold a service key. The router in front must check the admin token.
  *
  * @example
- *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db));
+ *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db, pollJobs(ctx)));
  */
-export function adminRoutes(db: TriggerPollerDatabase): Router {
+export function adminRoutes(db: TriggerPollerDatabase, jobs: PollJobs): Router {
   const router = Router();
+
+  router.put('/partners/:slug', async (req, res) => {
+    const { slug } = parseRequest(partnerPath, req.params, 'The partner slug is invalid.');
+    const input = parseRequest(putPartnerBody, req.body, 'The partner is invalid.');
+    const { partner, created } = await putPartner(db, { ...input, slug, name: input.name ?? slug });
+    res.status(created ? 201 : 200).json(partner);
+  });
+
+  router.get('/partners', async (_req, res) => {
+    res.json({ data: await listPartners(db) });
+  });
+
+  router.get('/partners/:slug', async (req, res) => {
+    const { slug } = parseRequest(partnerPath, req.params, 'The partner slug is invalid.');
+    const partner = await findPartner(db, slug);
+    if (!partner) throw new HttpProblem(404, { detail: `no partner ${slug}` });
+    res.json(partner);
+  });
 
   router.put('/subscriptions/:triggerIdentity', async (req, res) => {
     const { triggerIdentity } = parseRequest(
@@ -27,6 +56,17 @@ export function adminRoutes(db: TriggerPollerDatabase): Router {
       'The trigger identity is invalid.',
     );
     const input = parseRequest(putSubscriptionBody, req.body, 'The subscription is invalid.');
+    if (!(await findPartner(db, input.service_slug))) {
+      throw new HttpProblem(422, {
+        detail: 'The subscription names a partner this service does not know.',
+        errors: [
+          {
+            name: 'service_slug',
+            reason: `no partner ${input.service_slug}: PUT /admin/partners/${input.service_slug} first (or register it in applets)`,
+          },
+        ],
+      });
+    }
     const { subscription, created } = await upsertSubscription(db, {
       ...input,
       trigger_identity: triggerIdentity,
@@ -51,7 +91,19 @@ export function adminRoutes(db: TriggerPollerDatabase): Router {
       req.params,
       'The trigger identity is invalid.',
     );
-    if (!(await deleteSubscription(db, triggerIdentity))) throw notFound(triggerIdentity);
+    const outcome = await db.transaction().execute(async (trx) => {
+      await lockIdentities(trx, [triggerIdentity]);
+      const enabled = await countEnabledApplets(trx, triggerIdentity);
+      if (enabled > 0) return { enabled };
+      return { removed: await removeSubscription(trx, triggerIdentity, { requestId: req.id }) };
+    });
+    if ('enabled' in outcome) {
+      throw new HttpProblem(409, {
+        detail: `${outcome.enabled} enabled applet(s) use trigger identity ${triggerIdentity}; disable or delete them in applets instead`,
+      });
+    }
+    if (!outcome.removed) throw notFound(triggerIdentity);
+    await enqueueIdentityDeletes(jobs, [triggerIdentity]);
     res.status(204).end();
   });
 

@@ -2,7 +2,8 @@ import { Router, type Request } from 'express';
 import { HttpProblem, parseRequest } from '@ittd/platform';
 import type { TriggerPollerDatabase } from '../data/database';
 import { hashServiceKey } from '../data/service-key-hash';
-import { findNotifiedTriggerIdentities, isKnownServiceKey } from '../data/subscription-repository';
+import { isKnownServiceKey } from '../data/partner-repository';
+import { findNotifiedTriggerIdentities } from '../data/subscription-repository';
 import { enqueuePolls, type PollJobs } from '../jobs/poll-jobs';
 import { notificationBody } from './request-schemas';
 
@@ -14,10 +15,12 @@ function readServiceKey(req: Request): string | undefined {
 
 /**
  * The partner's realtime endpoint, relative to `/v1`: `POST /notifications` with
- * `{ data: [{trigger_identity} | {user_id}] }` (up to 1000). The `IFTTT-Service-Key` must be the key of at
- * least one subscription (401 with `WWW-Authenticate: IFTTT-Service-Key` otherwise, checked before the body); entries match only that key's
- * subscriptions; unknown identities and users are ignored. Each matched identity gets a `poll-trigger` job
- * unless one already waits (unique key). Answers 202 `{ matched, enqueued }`.
+ * `{ data: [{trigger_identity} | {user_id}] }` (up to 1000). The `IFTTT-Service-Key` must be the key of a
+ * partner (matched by digest in the partners table; 401 with `WWW-Authenticate: IFTTT-Service-Key` otherwise,
+ * checked before the body); entries match only that partner's subscriptions; unknown identities and users
+ * are ignored. Each matched identity gets a `poll-trigger` job carrying the request's `X-Request-ID` (to the
+ * events the poll publishes) unless one already waits (unique key), whatever the subscription's backoff (the
+ * partner says it has news). Answers 202 `{ matched, enqueued }`.
  *
  * @example
  *   app.use('/v1', notificationRoutes(db, pollJobs(ctx)));
@@ -33,7 +36,7 @@ export function notificationRoutes(db: TriggerPollerDatabase, jobs: PollJobs): R
         detail:
           serviceKey === undefined
             ? 'The IFTTT-Service-Key header is required.'
-            : 'The IFTTT-Service-Key is not the key of any subscription.',
+            : 'The IFTTT-Service-Key is not the key of any partner.',
         // RFC 9110 asks every 401 for a challenge; this one names the header the partner must send.
         headers: { 'WWW-Authenticate': 'IFTTT-Service-Key realm="ittd"' },
       });
@@ -45,7 +48,7 @@ export function notificationRoutes(db: TriggerPollerDatabase, jobs: PollJobs): R
       ),
       userIds: data.flatMap((entry) => (entry.user_id === undefined ? [] : [entry.user_id])),
     });
-    const enqueued = await enqueuePolls(jobs, triggerIdentities);
+    const enqueued = await enqueuePolls(jobs, triggerIdentities, { requestId: req.id });
     res.status(202).json({ matched: triggerIdentities.length, enqueued });
   });
 

@@ -1,6 +1,7 @@
 import { decimalInteger, text, wellFormedText } from '@ittd/platform';
 import { z } from 'zod';
 import { slug, stepFields } from '@ittd/service-api';
+import type { PartnerInput } from '../data/partner-repository';
 import type { SubscriptionInput } from '../data/subscription-repository';
 
 /** Most entries of one realtime notification (Service API). */
@@ -23,21 +24,44 @@ const triggerIdentity = text().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
 export const subscriptionPath = z.object({ triggerIdentity });
 
 /**
- * Body of `PUT /admin/subscriptions/:triggerIdentity`. Unknown keys are rejected so that typos are not
- * silently ignored.
+ * Body of `PUT /admin/subscriptions/:triggerIdentity`: the trigger to poll and the partner (`service_slug`,
+ * a row of `/admin/partners`) whose key and base URL the polls use. Unknown keys are rejected so that typos,
+ * and the `api_base_url` / `service_key` of the older shape, are not silently ignored.
  *
  * @example
  *   const input = parseRequest(putSubscriptionBody, req.body);
  */
 export const putSubscriptionBody = z.strictObject({
   service_slug: slug,
-  api_base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).check(wellFormedText),
-  service_key: text().min(16, { error: 'expected at least 16 characters' }).max(1000),
   trigger_slug: slug,
   trigger_fields: stepFields.default({}),
   user_id: text().min(1).max(128),
   user_timezone: text().min(1).max(64).default('UTC'),
 }) satisfies z.ZodType<Omit<SubscriptionInput, 'trigger_identity'>>;
+
+/**
+ * Path parameter of `/admin/partners/:slug`.
+ *
+ * @example
+ *   const { slug } = parseRequest(partnerPath, req.params);
+ */
+export const partnerPath = z.object({ slug });
+
+/**
+ * Body of `PUT /admin/partners/:slug`: the partner's name (default: the slug), API base URL and service key
+ * (the same bounds as `partner-service.changed`). Unknown keys are rejected.
+ *
+ * @example
+ *   const input = parseRequest(putPartnerBody, req.body);
+ */
+export const putPartnerBody = z.strictObject({
+  name: text().min(1).max(200).optional(),
+  api_base_url: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+    .max(2000)
+    .check(wellFormedText),
+  service_key: text().min(16, { error: 'expected at least 16 characters' }).max(500),
+}) satisfies z.ZodType<Omit<PartnerInput, 'slug' | 'name'> & { name?: string }>;
 
 /**
  * Query of `GET /admin/subscriptions/:triggerIdentity/events`.

@@ -21,5 +21,5 @@ export interface TriggerPollerApiDependencies {
  */
 export function mountTriggerPollerApi(app: Express, deps: TriggerPollerApiDependencies): void {
   app.use('/v1', notificationRoutes(deps.db, deps.jobs));
-  app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db));
+  app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db, deps.jobs));
 }

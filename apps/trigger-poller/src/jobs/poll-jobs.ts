@@ -1,19 +1,31 @@
-import { JobQueue, type JobDefinition } from '@ittd/platform';
+import { eventMetrics, JobQueue, type JobDefinition } from '@ittd/platform';
 import type { TriggerPollerContext } from '../trigger-poller-context';
+import { PartnerConcurrency } from '../partner/partner-concurrency';
+import {
+  defineDeleteTriggerIdentityJob,
+  type deleteTriggerIdentityPayload,
+} from './delete-trigger-identity-job';
 import { definePollTriggerJob, type pollTriggerPayload } from './poll-trigger-job';
 
-/** The job queue of a service context and its `poll-trigger` definition. */
+/** Longest delay between two attempts of a partner DELETE: 6 hours. */
+const IDENTITY_DELETE_RETRY_MAX_MS = 6 * 3600 * 1000;
+
+/** The job queue of a service context and its job definitions. */
 export interface PollJobs {
   queue: JobQueue;
   pollTrigger: JobDefinition<typeof pollTriggerPayload>;
+  deleteTriggerIdentity: JobDefinition<typeof deleteTriggerIdentityPayload>;
+  /** This process's per-partner call limit, shared by both jobs. */
+  partnerConcurrency: PartnerConcurrency;
 }
 
 const byContext = new WeakMap<TriggerPollerContext, PollJobs>();
 
 /**
- * The context's job queue (keys under `<REDIS_KEY_PREFIX>jobs:`, metrics in the service registry) and
- * `poll-trigger` job, made once per context so that the web app, the worker and every schedule run share
- * them (a queue registers a metrics source: one per process, not one per tick).
+ * The context's job queue (keys under `<REDIS_KEY_PREFIX>jobs:`, metrics in the service registry), its
+ * `poll-trigger` and `delete-trigger-identity` jobs and the per-partner call limit, made once per context so
+ * that the web app, the worker, the event handlers and every schedule run share them (a queue registers a
+ * metrics source: one per process, not one per tick).
  *
  * @example
  *   const { queue, pollTrigger } = pollJobs(ctx);
@@ -27,17 +39,43 @@ export function pollJobs(ctx: TriggerPollerContext): PollJobs {
       registry: ctx.metrics,
       logger: ctx.logger,
     });
-    const pollTrigger = definePollTriggerJob(
+    const partnerConcurrency = new PartnerConcurrency(ctx.config.PARTNER_CONCURRENCY);
+    const pollTrigger: PollJobs['pollTrigger'] = definePollTriggerJob(
       {
         db: ctx.db,
         logger: ctx.logger,
         eventLimit: ctx.config.POLL_EVENT_LIMIT,
         timeoutMs: ctx.config.PARTNER_TIMEOUT_MS,
         maxAnswerBytes: ctx.config.PARTNER_MAX_ANSWER_BYTES,
+        intervalSeconds: ctx.config.POLL_INTERVAL_SECONDS,
+        backoff: {
+          baseSeconds: ctx.config.POLL_BACKOFF_BASE_SECONDS,
+          maxSeconds: ctx.config.POLL_BACKOFF_MAX_SECONDS,
+        },
+        partnerConcurrency,
+        eventMetrics: eventMetrics(ctx.metrics),
       },
-      ctx.config.POLL_RETRY_BASE_MS,
+      {
+        retryBaseMs: ctx.config.POLL_RETRY_BASE_MS,
+        busyDelayMs: ctx.config.PARTNER_BUSY_DELAY_MS,
+        defer: async (payload, delayMs) => {
+          await queue.enqueue(pollTrigger, payload, { uniqueKey: payload.trigger_identity, delayMs });
+        },
+      },
     );
-    jobs = { queue, pollTrigger };
+    const deleteTriggerIdentity: PollJobs['deleteTriggerIdentity'] = defineDeleteTriggerIdentityJob({
+      db: ctx.db,
+      logger: ctx.logger,
+      timeoutMs: ctx.config.PARTNER_TIMEOUT_MS,
+      partnerConcurrency,
+      retryBaseMs: ctx.config.IDENTITY_DELETE_RETRY_BASE_MS,
+      retryMaxMs: IDENTITY_DELETE_RETRY_MAX_MS,
+      maxAttempts: ctx.config.IDENTITY_DELETE_MAX_ATTEMPTS,
+      retry: async (payload, delayMs) => {
+        await queue.enqueue(deleteTriggerIdentity, payload, { uniqueKey: payload.trigger_identity, delayMs });
+      },
+    });
+    jobs = { queue, pollTrigger, deleteTriggerIdentity, partnerConcurrency };
     byContext.set(ctx, jobs);
   }
   return jobs;
@@ -45,14 +83,42 @@ export function pollJobs(ctx: TriggerPollerContext): PollJobs {
 
 /**
  * Enqueues one poll per trigger identity with the identity as unique key, so a burst of notifications (or a
- * notification and the schedule) for one identity makes one waiting poll. Returns how many were new.
+ * notification and the schedule) for one identity makes one waiting poll (the first one's `requestId` is
+ * kept). `requestId` is the realtime notification's `X-Request-ID`, carried to what the poll publishes.
+ * Returns how many were new.
  *
  * @example
- *   const created = await enqueuePolls(pollJobs(ctx), ['ti_1', 'ti_2']);
+ *   const created = await enqueuePolls(pollJobs(ctx), ['ti_1', 'ti_2'], { requestId: req.id });
  */
-export async function enqueuePolls(jobs: PollJobs, triggerIdentities: readonly string[]): Promise<number> {
+export async function enqueuePolls(
+  jobs: PollJobs,
+  triggerIdentities: readonly string[],
+  { requestId }: { requestId?: string } = {},
+): Promise<number> {
   const results = await jobs.queue.enqueueMany(
     jobs.pollTrigger,
+    triggerIdentities.map((trigger_identity) =>
+      requestId === undefined ? { trigger_identity } : { trigger_identity, request_id: requestId },
+    ),
+    (payload) => ({ uniqueKey: payload.trigger_identity }),
+  );
+  return results.filter((result) => result.created).length;
+}
+
+/**
+ * Enqueues the partner DELETE of each trigger identity (unique per identity); what it sends is in
+ * `trigger_identity_deletions`. Returns how many were new.
+ *
+ * @example
+ *   await enqueueIdentityDeletes(pollJobs(ctx), ['9c']);
+ */
+export async function enqueueIdentityDeletes(
+  jobs: PollJobs,
+  triggerIdentities: readonly string[],
+): Promise<number> {
+  if (triggerIdentities.length === 0) return 0;
+  const results = await jobs.queue.enqueueMany(
+    jobs.deleteTriggerIdentity,
     triggerIdentities.map((trigger_identity) => ({ trigger_identity })),
     (payload) => ({ uniqueKey: payload.trigger_identity }),
   );

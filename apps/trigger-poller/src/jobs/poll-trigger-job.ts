@@ -1,9 +1,17 @@
-import { defineJob, PermanentJobError, text, type JobDefinition } from '@ittd/platform';
+import { defineJob, publish, text, type EventMetrics, type JobDefinition } from '@ittd/platform';
+import { triggerEventRecorded } from '@ittd/engine-events';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TriggerPollerDatabase } from '../data/database';
-import { insertNewEvents } from '../data/event-repository';
-import { findPollTarget, markPolled } from '../data/subscription-repository';
+import { insertNewEvents, type ReceivedEvent } from '../data/event-repository';
+import {
+  findPollTarget,
+  lockForRecording,
+  markPolled,
+  markPollFailed,
+  type PollBackoff,
+} from '../data/subscription-repository';
+import type { PartnerConcurrency } from '../partner/partner-concurrency';
 import {
   fetchTriggerEvents,
   PartnerCallError,
@@ -14,19 +22,27 @@ import {
 export const POLL_QUEUE = 'trigger-polls';
 
 /**
- * Payload of a `poll-trigger` job: its string follows the platform string rule (`text()`), and it is strict,
- * so no other key rides along: the queue writes the payload it was given with `JSON.stringify`, and an extra
- * key of any depth or size would go with it (or throw a `RangeError` at enqueue, 100,000 levels deep).
+ * Payload of a `poll-trigger` job: the trigger identity, and the `X-Request-ID` of the realtime notification
+ * that asked for the poll, if one did (it becomes the request id of the `trigger-event.recorded` events the
+ * poll publishes). Its strings follow the platform string rule (`text()`), and it is strict, so no other key
+ * rides along: the queue writes the payload it was given with `JSON.stringify`, and an extra key of any depth
+ * or size would go with it.
  */
-export const pollTriggerPayload = z.strictObject({ trigger_identity: text().min(1).max(200) });
+export const pollTriggerPayload = z.strictObject({
+  trigger_identity: text().min(1).max(200),
+  request_id: text().min(1).max(200).optional(),
+});
+
+/** A `poll-trigger` payload. */
+export type PollTriggerPayload = z.output<typeof pollTriggerPayload>;
 
 /**
- * Attempts per poll. Few, because the schedule enqueues a fresh poll every POLL_INTERVAL_SECONDS anyway: a
- * retry ten minutes late is worth less than the next regular poll.
+ * Attempts per poll job. Partner failures never use them (they mark the subscription, which is backed off on
+ * its own: see {@link pollTrigger}); they are for failures of our side (Postgres, Redis), retried quickly.
  */
 export const POLL_MAX_ATTEMPTS = 5;
 
-/** Upper bound of a retry delay. */
+/** Upper bound of a job retry delay. */
 const POLL_RETRY_MAX_MS = 60_000;
 
 /** What polling needs besides the trigger identity. */
@@ -38,45 +54,129 @@ export interface PollDependencies {
   timeoutMs: number;
   /** Most bytes of a partner's answer read (PARTNER_MAX_ANSWER_BYTES). */
   maxAnswerBytes: number;
+  /** Seconds from a successful poll to the next regular one (POLL_INTERVAL_SECONDS). */
+  intervalSeconds: number;
+  /** Backoff of a failing subscription (POLL_BACKOFF_BASE_SECONDS, POLL_BACKOFF_MAX_SECONDS). */
+  backoff: PollBackoff;
+  /** Per-partner limit of calls at once in this process (PARTNER_CONCURRENCY). */
+  partnerConcurrency: PartnerConcurrency;
+  /** Counts `events_published_total`. */
+  eventMetrics?: EventMetrics;
 }
 
 /**
- * What one poll did: `found` is false when the subscription was deleted meanwhile (nothing to do);
- * `received` events the partner answered, `recorded` of them new, `refused` of them not storable (logged).
+ * What one poll did. `found` is false when the subscription was deleted meanwhile (nothing to do);
+ * `deferred` when its partner already had PARTNER_CONCURRENCY calls running in this process (nothing done:
+ * the job puts the poll back); `failed` holds the partner failure that was recorded on the subscription.
+ * `received` events the partner answered, `recorded` of them new, `refused` of them not storable (logged),
+ * `published` the `trigger-event.recorded` events (0 on the baseline poll, which records what was there).
  */
 export interface PollOutcome {
   found: boolean;
+  deferred?: boolean;
+  failed?: string;
+  baseline?: boolean;
   received: number;
   recorded: number;
   refused: number;
+  published: number;
+}
+
+const NOTHING = { received: 0, recorded: 0, refused: 0, published: 0 };
+
+/** The ingredients of a partner event: the event without its `meta` (Service API `TriggerEvent`). */
+function ingredientsOf(payload: Record<string, unknown>): Record<string, unknown> {
+  const ingredients: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(payload)) {
+    // defineProperty: a `__proto__` ingredient stays an own key instead of changing the prototype.
+    if (key !== 'meta')
+      Object.defineProperty(ingredients, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+  }
+  return ingredients;
 }
 
 /**
- * Polls one trigger identity: calls the partner's trigger endpoint, records the events not seen yet, and
- * sets `last_polled_at`. An event that cannot be stored (a NUL or lone surrogate in a string or key, more
- * than 64 levels of objects and arrays, no `meta.id`, ...) is refused and logged (warn, with the reasons)
- * while the others are recorded, so it never fails the job nor holds back the events after it. Idempotent
- * (events are unique per identity), so a retried or duplicated job is harmless. Throws a `PartnerCallError`
- * when the partner fails (or answers more than `maxAnswerBytes`), so the queue retries; when the partner
- * rejected the service key (401/403), throws a `PermanentJobError` (the `PartnerCallError` as its cause)
- * instead, so the job is dead-lettered at once: no retry can pass until the subscription's key is updated.
+ * Records a failed poll on the subscription (backoff, last error) and logs it: `warn` (`error` for a rejected
+ * key) on the first failure of a streak only, `debug` after, so a dead partner writes one line, not one a
+ * minute.
+ */
+async function recordFailure(
+  deps: PollDependencies,
+  triggerIdentity: string,
+  serviceSlug: string,
+  error: PartnerCallError | string,
+  requestId: string,
+): Promise<PollOutcome> {
+  const message = typeof error === 'string' ? error : error.message;
+  const marked = await markPollFailed(deps.db, triggerIdentity, message, deps.backoff);
+  if (marked === undefined) return { found: false, ...NOTHING };
+  const fields = {
+    trigger_identity: triggerIdentity,
+    service: serviceSlug,
+    reqId: requestId,
+    consecutive_failures: marked.consecutive_failures,
+    next_poll_at: marked.next_poll_at,
+    err: message,
+  };
+  if (marked.consecutive_failures > 1) deps.logger.debug(fields, 'trigger poll failed again');
+  else if (error instanceof PartnerCallError && error.serviceKeyRejected)
+    deps.logger.error(
+      fields,
+      'partner rejected the service key: subscription backed off until the key changes',
+    );
+  else deps.logger.warn(fields, 'trigger poll failed: subscription backed off');
+  return { found: true, failed: message, ...NOTHING };
+}
+
+/**
+ * Polls one trigger identity: calls the partner's trigger endpoint with its key (from the partners table),
+ * records the events not seen yet and, unless this is the subscription's first successful poll (the
+ * baseline: what the partner had before the subscription existed is recorded as seen and fires nothing),
+ * publishes one `trigger-event.recorded` per newly recorded event in the same transaction (oldest first,
+ * request id `call.publishRequestId`, else `call.requestId`). A successful poll clears the failure streak and
+ * sets the next regular poll POLL_INTERVAL_SECONDS away.
+ *
+ * An event that cannot be stored is refused and logged (warn, with the reasons) while the others are
+ * recorded. A partner failure (5xx, time-out, unreachable, invalid or too large answer, 401/403, partner not
+ * known yet) does not throw: it is recorded on the subscription, whose next poll moves out by its backoff
+ * (`markPollFailed`), so a failing subscription costs one call per backoff step, never a retry chain or a
+ * dead letter. Throws only for failures of our side (Postgres) and the job's abort, so the queue retries.
+ * Idempotent: events are unique per identity and the row lock makes two polls record one after the other.
  *
  * @example
  *   const outcome = await pollTrigger(deps, 'ti_1', { signal, requestId: 'poll-42-1' });
- *   // { found: true, received: 3, recorded: 1, refused: 0 }
+ *   // { found: true, baseline: false, received: 3, recorded: 1, refused: 0, published: 1 }
  */
 export async function pollTrigger(
   deps: PollDependencies,
   triggerIdentity: string,
-  call: { signal: AbortSignal; requestId: string },
+  call: { signal: AbortSignal; requestId: string; publishRequestId?: string },
 ): Promise<PollOutcome> {
   const target = await findPollTarget(deps.db, triggerIdentity);
-  if (!target) return { found: false, received: 0, recorded: 0, refused: 0 };
+  if (!target) return { found: false, ...NOTHING };
+  const partner = target.partner;
+  if (partner === null) {
+    return recordFailure(
+      deps,
+      triggerIdentity,
+      target.service_slug,
+      `partner ${target.service_slug} is not known (no partner-service.changed yet, nor PUT /admin/partners/${target.service_slug})`,
+      call.requestId,
+    );
+  }
+  if (!deps.partnerConcurrency.tryAcquire(target.service_slug)) {
+    return { found: true, deferred: true, ...NOTHING };
+  }
   let checked: TriggerCheckResult;
   try {
     checked = await fetchTriggerEvents({
-      apiBaseUrl: target.api_base_url,
-      serviceKey: target.service_key,
+      apiBaseUrl: partner.api_base_url,
+      serviceKey: partner.service_key,
       serviceSlug: target.service_slug,
       triggerSlug: target.trigger_slug,
       triggerIdentity,
@@ -89,56 +189,102 @@ export async function pollTrigger(
       requestId: call.requestId,
     });
   } catch (error) {
-    if (error instanceof PartnerCallError && error.serviceKeyRejected) {
-      throw new PermanentJobError(error.message, { cause: error });
+    if (error instanceof PartnerCallError) {
+      return recordFailure(deps, triggerIdentity, target.service_slug, error, call.requestId);
     }
     throw error;
+  } finally {
+    deps.partnerConcurrency.release(target.service_slug);
   }
   const { events, refused } = checked;
   if (refused.length > 0) {
     deps.logger.warn(
-      { trigger_identity: triggerIdentity, service: target.service_slug, refused },
+      { trigger_identity: triggerIdentity, service: target.service_slug, reqId: call.requestId, refused },
       'partner events refused: they cannot be stored',
     );
   }
-  const recorded = await deps.db.transaction().execute(async (tx) => {
-    const newIds = await insertNewEvents(tx, triggerIdentity, events);
-    await markPolled(tx, triggerIdentity);
-    return newIds.length;
+  const publishRequestId = call.publishRequestId ?? call.requestId;
+  const recorded = await deps.db.transaction().execute(async (trx) => {
+    const state = await lockForRecording(trx, triggerIdentity);
+    if (state === undefined) return undefined;
+    const newIds = new Set(await insertNewEvents(trx, triggerIdentity, events));
+    let published = 0;
+    if (state.baselined) {
+      const byId = new Map<string, ReceivedEvent>();
+      for (const event of events)
+        if (newIds.has(event.eventId) && !byId.has(event.eventId)) byId.set(event.eventId, event);
+      const oldestFirst = [...byId.values()].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
+      const recordedAt = new Date().toISOString();
+      for (const event of oldestFirst) {
+        await publish(
+          trx,
+          triggerEventRecorded,
+          {
+            trigger_identity: triggerIdentity,
+            service: target.service_slug,
+            trigger: target.trigger_slug,
+            event_id: event.eventId,
+            ingredients: ingredientsOf(event.payload),
+            occurred_at: event.timestamp.toISOString(),
+            recorded_at: recordedAt,
+          },
+          { requestId: publishRequestId, metrics: deps.eventMetrics },
+        );
+        published++;
+      }
+    }
+    await markPolled(trx, triggerIdentity, deps.intervalSeconds);
+    return { baseline: !state.baselined, recorded: newIds.size, published };
   });
-  return { found: true, received: events.length + refused.length, recorded, refused: refused.length };
+  if (recorded === undefined) return { found: false, ...NOTHING };
+  return { found: true, ...recorded, received: events.length + refused.length, refused: refused.length };
 }
 
+/** Puts a poll back on the queue after `delayMs` (same unique key): how a deferred poll waits without a slot. */
+export type DeferPoll = (payload: PollTriggerPayload, delayMs: number) => Promise<void>;
+
 /**
- * The `poll-trigger` job: {@link pollTrigger} on the {@link POLL_QUEUE}, {@link POLL_MAX_ATTEMPTS} attempts,
- * exponential backoff from `retryBaseMs` up to 60 s. Producers (web, schedule) need the definition too, to
- * enqueue; only the worker runs the handler.
- *
- * A partner that rejects the service key (401/403) dead-letters the job at once instead of spending its
- * attempts (see {@link pollTrigger}); the schedule polls the subscription again at its next due time.
+ * The `poll-trigger` job: {@link pollTrigger} on the {@link POLL_QUEUE}, with the job's own request id
+ * `poll-<job id>-<attempt>` and the payload's `request_id` (a notification's) for what it publishes. A poll
+ * deferred because its partner is at PARTNER_CONCURRENCY is put back with `defer` after `busyDelayMs`
+ * (0.5x to 1.5x, jitter). {@link POLL_MAX_ATTEMPTS} attempts with backoff from `retryBaseMs` up to 60 s, for
+ * failures of our side only (partner failures back off the subscription instead).
  *
  * @example
- *   const job = definePollTriggerJob({ db, logger, eventLimit: 50, timeoutMs: 10_000, maxAnswerBytes: 4_194_304 }, 2000);
+ *   const job = definePollTriggerJob(deps, { retryBaseMs: 2000, busyDelayMs: 1000, defer });
  *   await queue.enqueue(job, { trigger_identity: 'ti_1' }, { uniqueKey: 'ti_1' });
  */
 export function definePollTriggerJob(
   deps: PollDependencies,
-  retryBaseMs: number,
+  options: { retryBaseMs: number; busyDelayMs: number; defer: DeferPoll },
 ): JobDefinition<typeof pollTriggerPayload> {
   return defineJob(
     'poll-trigger',
     pollTriggerPayload,
-    async ({ trigger_identity }, job) => {
-      const outcome = await pollTrigger(deps, trigger_identity, {
+    async (payload, job) => {
+      const requestId = `poll-${job.id}-${job.attempt}`;
+      const outcome = await pollTrigger(deps, payload.trigger_identity, {
         signal: job.signal,
-        requestId: `poll-${job.id}-${job.attempt}`,
+        requestId,
+        publishRequestId: payload.request_id,
       });
-      deps.logger.debug({ trigger_identity, jobId: job.id, ...outcome }, 'trigger polled');
+      if (outcome.deferred) {
+        await options.defer(payload, Math.round(options.busyDelayMs * (0.5 + Math.random())));
+      }
+      deps.logger.debug(
+        {
+          trigger_identity: payload.trigger_identity,
+          jobId: job.id,
+          reqId: payload.request_id ?? requestId,
+          ...outcome,
+        },
+        'trigger polled',
+      );
     },
     {
       queue: POLL_QUEUE,
       maxAttempts: POLL_MAX_ATTEMPTS,
-      backoff: { baseMs: retryBaseMs, maxMs: Math.max(retryBaseMs, POLL_RETRY_MAX_MS) },
+      backoff: { baseMs: options.retryBaseMs, maxMs: Math.max(options.retryBaseMs, POLL_RETRY_MAX_MS) },
     },
   );
 }

@@ -4,7 +4,7 @@ import type { TriggerFields } from '../data/database';
 import type { ReceivedEvent } from '../data/event-repository';
 
 /** Statuses by which a partner rejects our service key: no retry can pass until the key is updated. */
-const KEY_REJECTED_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+export const KEY_REJECTED_STATUSES: ReadonlySet<number> = new Set([401, 403]);
 
 /**
  * A failed call to a partner's trigger endpoint, with the HTTP status when there was one. The message says
@@ -22,7 +22,7 @@ export class PartnerCallError extends Error {
 
   /**
    * True when the partner rejected the service key (HTTP 401 or 403): retrying cannot help until the
-   * subscription's `service_key` is updated, unlike a time-out or a 5xx.
+   * partner's `service_key` is updated, unlike a time-out or a 5xx.
    *
    * @example
    *   if (error instanceof PartnerCallError && error.serviceKeyRejected) throw new PermanentJobError(error.message);
@@ -180,7 +180,7 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<TriggerCh
 
   if (KEY_REJECTED_STATUSES.has(status)) {
     throw new PartnerCallError(
-      `${what} rejected the service key (HTTP ${status}); retries cannot succeed until the subscription's service_key is updated`,
+      `${what} rejected the service key (HTTP ${status}); retries cannot succeed until the partner's service_key is updated`,
       status,
     );
   }

@@ -1,11 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { JobQueue, startService, type RunningService } from '@ittd/platform';
 import { createTestDatabase, testRedisUrl, uniqueKeyPrefix } from '@ittd/platform/testing';
 import type { Redis } from 'ioredis';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { configSchema } from '../../src/config';
 import type { DB } from '../../src/data/database';
-import { POLL_QUEUE } from '../../src/jobs/poll-trigger-job';
+import { POLL_QUEUE, type PollDependencies } from '../../src/jobs/poll-trigger-job';
+import { PartnerConcurrency } from '../../src/partner/partner-concurrency';
 import { triggerPollerService } from '../../src/trigger-poller-service';
 import type { TriggerPollerContext } from '../../src/trigger-poller-context';
 
@@ -35,7 +36,13 @@ export interface TriggerPollerTestService {
     path: string,
     options?: { token?: string; body?: unknown; rawJson?: string; headers?: Record<string, string> },
   ): Promise<TestResponse>;
-  /** `PUT /admin/subscriptions/:id` for a partner; throws unless 200/201. */
+  /** `PUT /admin/partners/:slug` with the partner's URL and key; throws unless 200/201. */
+  putPartner(slug: string, partner: { url: string; serviceKey: string }): Promise<TestResponse>;
+  /**
+   * `PUT /admin/partners/:slug` then `PUT /admin/subscriptions/:id` referencing it; throws unless 200/201.
+   * The partner's slug is `overrides.service_slug`, else one derived from its URL and key (so two keys of
+   * one fake are two partners).
+   */
   subscribe(
     triggerIdentity: string,
     partner: { url: string; serviceKey: string },
@@ -67,6 +74,7 @@ export async function startTriggerPollerTestService(
   const adminToken = randomBytes(24).toString('base64url');
   const prefix = uniqueKeyPrefix('trigger-poller');
   const env = {
+    EVENTS_PREFIX: `${prefix}events:`,
     DATABASE_URL: database.url,
     REDIS_URL: testRedisUrl(),
     ADMIN_TOKEN: adminToken,
@@ -98,6 +106,17 @@ export async function startTriggerPollerTestService(
     };
   };
 
+  const putPartner: TriggerPollerTestService['putPartner'] = async (slug, partner) => {
+    const response = await request('PUT', `/admin/partners/${slug}`, {
+      token: adminToken,
+      body: { api_base_url: partner.url, service_key: partner.serviceKey },
+    });
+    if (response.status !== 200 && response.status !== 201) {
+      throw new Error(`putting partner ${slug}: ${response.status} ${response.text}`);
+    }
+    return response;
+  };
+
   return {
     url: web.url,
     ctx: web.ctx,
@@ -119,13 +138,14 @@ export async function startTriggerPollerTestService(
         .execute();
       return rows.map((row) => row.event_id);
     },
+    putPartner,
     async subscribe(triggerIdentity, partner, overrides = {}) {
+      const slug = typeof overrides.service_slug === 'string' ? overrides.service_slug : partnerSlug(partner);
+      await putPartner(slug, partner);
       const response = await request('PUT', `/admin/subscriptions/${triggerIdentity}`, {
         token: adminToken,
         body: {
-          service_slug: 'fake',
-          api_base_url: partner.url,
-          service_key: partner.serviceKey,
+          service_slug: slug,
           trigger_slug: 'new_thing',
           trigger_fields: { city: 'Berlin' },
           user_id: 'user-1',
@@ -168,6 +188,16 @@ export async function startTriggerPollerTestService(
 }
 
 /**
+ * The slug the test helpers give a partner: `p_` and 12 hex digits of the SHA-256 of its URL and key.
+ *
+ * @example
+ *   partnerSlug(partner); // 'p_3f0a9c…'
+ */
+export function partnerSlug(partner: { url: string; serviceKey: string }): string {
+  return `p_${createHash('sha256').update(`${partner.url} ${partner.serviceKey}`).digest('hex').slice(0, 12)}`;
+}
+
+/**
  * Polls `condition` every 25 ms until it holds; throws after `timeoutMs` naming `what`.
  *
  * @example
@@ -183,4 +213,38 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * Poll dependencies on the test service's database with test-friendly defaults (50 events, 5 s time-out,
+ * 1 MiB answers, a 300 s interval, 60 s..6 h backoff, 5 calls per partner); `overrides` replace any.
+ *
+ * @example
+ *   const deps = pollDependencies(service, { eventLimit: 2 });
+ */
+export function pollDependencies(
+  service: TriggerPollerTestService,
+  overrides: Partial<PollDependencies> = {},
+): PollDependencies {
+  return {
+    db: service.db,
+    logger: service.ctx.logger,
+    eventLimit: 50,
+    timeoutMs: 5000,
+    maxAnswerBytes: 1_048_576,
+    intervalSeconds: 300,
+    backoff: { baseSeconds: 60, maxSeconds: 21_600 },
+    partnerConcurrency: new PartnerConcurrency(5),
+    ...overrides,
+  };
+}
+
+/** The `trigger-event.recorded` events in the outbox (published, relayed or not), oldest first. */
+export async function publishedTriggerEvents(
+  service: TriggerPollerTestService,
+): Promise<{ payload: Record<string, unknown>; request_id: string | null }[]> {
+  const result = await sql<{ payload: Record<string, unknown>; request_id: string | null }>`
+    select payload, request_id from platform_event_outbox where topic = 'trigger-event.recorded'
+    order by tx_id, id`.execute(service.db);
+  return result.rows;
 }

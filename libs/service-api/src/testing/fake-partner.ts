@@ -91,6 +91,8 @@ export interface FakePartner {
   hang: boolean;
   /** The action endpoint: its calls and what it answers (see {@link FakeActionEndpoint}). */
   actions: FakeActionEndpoint;
+  /** `DELETE /ifttt/v1/triggers/:slug/trigger_identity/:id`: see {@link FakeTriggerIdentityDeletes}. */
+  triggerIdentityDeletes: FakeTriggerIdentityDeletes;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,7 @@ export async function startFakePartner(
     failNext(count, status = 503) {
       failures = { count, status };
     },
+    triggerIdentityDeletes: mountTriggerIdentityDeletes(app, serviceKey),
     close: async () => undefined,
   };
 
@@ -284,4 +287,83 @@ function mountFakeActions(
     endpoint.recordIds.push(id);
     send(res, 200, { data: [{ id }] }, validResponse);
   });
+}
+
+// --- Trigger identity deletes (DELETE /ifttt/v1/triggers/:slug/trigger_identity/:trigger_identity) ---
+
+/** A trigger identity DELETE the fake received. */
+export interface FakeTriggerIdentityDelete {
+  triggerSlug: string;
+  triggerIdentity: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The status the fake answered. */
+  status: number;
+}
+
+/** The fake's trigger identity DELETE endpoint: what it received and how it answers next. */
+export interface FakeTriggerIdentityDeletes {
+  calls: FakeTriggerIdentityDelete[];
+  /** Trigger identities this partner knows (it got a trigger call for them; tests may add more); others get 404. */
+  readonly known: Set<string>;
+  /** Answers the next `count` DELETEs with `status` (default 503). */
+  failNext(count: number, status?: number): void;
+}
+
+/**
+ * Mounts `DELETE /ifttt/v1/triggers/:slug/trigger_identity/:trigger_identity` (IFTTT Service API: the engine
+ * calls it when no applet uses a trigger identity any more; see ../shared/reference/README.md; the OpenAPI
+ * file does not describe it). It checks `IFTTT-Service-Key` (401 otherwise) and that `X-Request-ID` is sent
+ * (400 otherwise), then answers 200 `{}` for a known identity (forgetting it) and 404 for an unknown one,
+ * unless `failNext` asked for another status. Every call is kept with the status it got.
+ *
+ * @example
+ *   const partner = await startFakePartner();
+ *   partner.triggerIdentityDeletes.failNext(1, 503);
+ *   // ... later: partner.triggerIdentityDeletes.calls.map((call) => call.status) -> [503, 200]
+ */
+function mountTriggerIdentityDeletes(app: express.Express, serviceKey: string): FakeTriggerIdentityDeletes {
+  let failures: { count: number; status: number } = { count: 0, status: 503 };
+  const deletes: FakeTriggerIdentityDeletes = {
+    calls: [],
+    known: new Set<string>(),
+    failNext(count, status = 503) {
+      failures = { count, status };
+    },
+  };
+  // Identities become known from trigger calls (the partner keeps state per identity from its first poll).
+  app.use('/ifttt/v1/triggers/:slug', (req, _res, next) => {
+    const identity = (req.body as { trigger_identity?: unknown } | undefined)?.trigger_identity;
+    if (req.method === 'POST' && typeof identity === 'string') deletes.known.add(identity);
+    next();
+  });
+  app.delete('/ifttt/v1/triggers/:slug/trigger_identity/:triggerIdentity', (req, res) => {
+    const answer = (status: number, body: unknown): void => {
+      deletes.calls.push({
+        triggerSlug: req.params.slug,
+        triggerIdentity: req.params.triggerIdentity,
+        headers: req.headers,
+        status,
+      });
+      res.status(status).json(body);
+    };
+    if (req.get('ifttt-service-key') !== serviceKey) {
+      answer(401, { errors: [{ message: 'invalid service key' }] });
+      return;
+    }
+    if (!req.get('x-request-id')) {
+      answer(400, { errors: [{ message: 'X-Request-ID is required' }] });
+      return;
+    }
+    if (failures.count > 0) {
+      failures.count--;
+      answer(failures.status, { errors: [{ message: 'try again later' }] });
+      return;
+    }
+    if (!deletes.known.delete(req.params.triggerIdentity)) {
+      answer(404, { errors: [{ message: 'unknown trigger identity' }] });
+      return;
+    }
+    answer(200, {});
+  });
+  return deletes;
 }

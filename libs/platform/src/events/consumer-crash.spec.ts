@@ -5,7 +5,13 @@ import { testRedisUrl } from '../testing/test-redis';
 import { OutboxRelay } from './outbox-relay';
 import { publish } from './publish';
 import { type EventContext, subscribe } from './subscription';
-import { openEventsTestEnv, orderPlaced, waitFor, type EventsTestEnv } from './testing/events-test-support';
+import {
+  openEventsTestEnv,
+  orderPlaced,
+  relayUntil,
+  waitFor,
+  type EventsTestEnv,
+} from './testing/events-test-support';
 
 const fixture = fileURLToPath(new URL('./testing/crash-consumer-process.ts', import.meta.url));
 let t: EventsTestEnv;
@@ -56,7 +62,7 @@ describe('a consumer SIGKILLed inside its handler', () => {
     });
     const relay = new OutboxRelay({ db: t.db, redis: t.redis, prefix: t.prefix });
     const eventId = await t.db.transaction().execute((trx) => publish(trx, orderPlaced, { n: 1 }));
-    expect(await relay.relayOnce()).toBe(1);
+    expect(await relayUntil(relay, 1)).toBe(1);
     await waitFor(
       'the child to start handling',
       async () => (await t.redis.llen(`${t.prefix}started`)) === 1,

@@ -9,7 +9,10 @@ export const TEST_POSTGRES_ADMIN_URL =
 export interface TestDatabase {
   name: string;
   url: string;
-  /** Drops the database (terminating leftover connections); call it in `afterAll`. */
+  /**
+   * Drops the database: waits up to 2 s for connections still closing, then terminates the rest; call it in
+   * `afterAll`.
+   */
   drop(): Promise<void>;
 }
 
@@ -48,8 +51,20 @@ export async function createTestDatabase(prefix = 'ittd'): Promise<TestDatabase>
     name,
     url: url.toString(),
     drop: () =>
-      withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
-        () => undefined,
-      ),
+      withAdminClient(async (client) => {
+        // Connections a test closed may still be ending (pg's pool.end() resolves before each backend is
+        // gone); terminating them mid-goodbye makes pg emit an 'error' nobody listens to any more, which
+        // fails the test run. So wait for them a little (bounded), then force whatever is left.
+        const deadline = Date.now() + 2000;
+        for (;;) {
+          const { rows } = await client.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0].n === 0 || Date.now() > deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }),
   };
 }

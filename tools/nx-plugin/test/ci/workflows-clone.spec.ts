@@ -91,7 +91,7 @@ function gate(workflow: string, base: string, head: string): string {
   return lines[0];
 }
 
-const SERVICES = ['applets', 'trigger-poller'];
+const SERVICES = ['actions', 'applets', 'trigger-poller'];
 
 beforeAll(() => {
   execFileSync('git', ['clone', '-q', workspaceRoot, clone], { stdio: 'ignore' });
@@ -112,12 +112,20 @@ describe('the affected gate, run as the workflow runs it', SLOW, () => {
       expect(gate(workflow, base, head), workflow).toBe('run=true');
   });
 
-  it('a change inside one service: that service runs, the others skip', () => {
+  it('a change inside one service: that service runs, the other services skip', () => {
     commitChange('apps/applets/src/main.ts', 'touch applets');
     const [base, head] = [git('rev-parse', 'HEAD~1'), git('rev-parse', 'HEAD')];
     expect(gate('applets', base, head)).toBe('run=true');
     expect(gate('trigger-poller', base, head)).toBe('run=false');
-    expect(gate('workspace', base, head)).toBe('run=false');
+    // The workspace workflow carries the cross-service test (engine-e2e), which starts every service.
+    expect(gate('workspace', base, head)).toBe('run=true');
+  });
+
+  it('a change in a file no project owns: nothing runs', () => {
+    commitChange('docs-note.txt', 'a note');
+    const [base, head] = [git('rev-parse', 'HEAD~1'), git('rev-parse', 'HEAD')];
+    for (const workflow of [...SERVICES, 'workspace'])
+      expect(gate(workflow, base, head), workflow).toBe('run=false');
   });
 
   it('the all-zero `before` of a new branch, or a base the clone lacks: run', () => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { workspaceRoot, type ProjectGraph } from '@nx/devkit';
@@ -166,7 +166,11 @@ describe('the committed workflows', { timeout: 180_000 }, () => {
 
   it('--check names a stale or extra workflow and the command; a plain run fixes it', async () => {
     const tree = createTreeWithEmptyWorkspace();
-    for (const name of ['applets', 'trigger-poller']) {
+    // Every service of the workspace, so the committed workflows start out current.
+    const services = readdirSync(join(workspaceRoot, 'apps')).filter((name) =>
+      existsSync(join(workspaceRoot, 'apps', name, 'service.json')),
+    );
+    for (const name of services) {
       tree.write(
         `apps/${name}/service.json`,
         readFileSync(join(workspaceRoot, 'apps', name, 'service.json')),

@@ -84,3 +84,26 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * Runs `relay.relayOnce()` until it relays `expected` rows in all, or throws (its error is passed on), within
+ * `timeoutMs`. Why not one pass: the relay takes a row only once every transaction that started before it
+ * has ended, and transaction ids are per Postgres server, so a transaction of another test file running at
+ * the same time (a migration, a long test transaction) holds rows back for a while. Returns the count relayed.
+ *
+ * @example
+ * expect(await relayUntil(relay, 2)).toBe(2);
+ */
+export async function relayUntil(
+  relay: { relayOnce(): Promise<number> },
+  expected: number,
+  timeoutMs = 15_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let relayed = await relay.relayOnce();
+  while (relayed < expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    relayed += await relay.relayOnce();
+  }
+  return relayed;
+}

@@ -188,7 +188,7 @@ export function buildComposeFile(services: readonly Service[]): ComposeFile {
 /** The header of compose.yaml: where it comes from and how to use it. */
 export const COMPOSE_HEADER = [
   'Generated from apps/*/service.json by `npx nx g @ittd/nx-plugin:compose`: do not edit by hand.',
-  'Build the bundles first (`npx nx run-many -t bundle`), then `docker compose up --build`.',
+  'Run it with `npm run stack` (bundles, picks or builds the images, then `docker compose up --build`).',
   'Images are overridable: POSTGRES_IMAGE, REDIS_IMAGE, BASE_IMAGE.',
 ].join('\n');
 

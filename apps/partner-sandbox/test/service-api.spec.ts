@@ -199,6 +199,9 @@ describe('triggers', () => {
     const deleted = await sandbox.api('DELETE', path);
     expect(deleted).toMatchObject({ status: 200, body: {} });
     expectValid(await sandbox.api('DELETE', path), 404, 'ErrorResponse');
+    const nul = await sandbox.api('DELETE', '/triggers/new_item/trigger_identity/a%00b');
+    expectValid(nul, 400, 'ErrorResponse');
+    expect(nul.body.errors[0].message).toContain('triggerIdentity');
     const after = await sandbox.control('GET', '/trigger-identities');
     expect(after.body.data.map((row: { triggerIdentity: string }) => row.triggerIdentity)).not.toContain(
       body.trigger_identity,
@@ -348,5 +351,38 @@ describe('actions', () => {
       'ErrorResponse',
     );
     expectValid(await sandbox.api('GET', '/no/such/route'), 404, 'ErrorResponse');
+  });
+});
+
+describe('bad input', () => {
+  const paths = [
+    '/test/setup',
+    '/triggers/new_item',
+    '/triggers/clock_tick',
+    '/triggers/new_item/fields/list/options',
+    '/triggers/new_item/fields/list/validate',
+    '/triggers/new_item/fields/validate',
+    '/actions/record_message',
+    '/actions/add_item',
+  ];
+  const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+  const bodies = [
+    '[]',
+    '"text"',
+    'null',
+    '{"trigger_identity":5,"triggerFields":[],"user":"x","limit":1.5}',
+    '{"value":{"a":1},"values":[1],"actionFields":{"message":{"lat":"x"}},"user":{"timezone":7}}',
+    `{"actionFields":{"message":"x"},"user":{"timezone":"UTC"},"deep":${deep}}`,
+    `{"trigger_identity":"${'x'.repeat(300)}","triggerFields":{"list":"inbox"},"user":{"timezone":"UTC"}}`,
+  ];
+
+  it('never answers 5xx, and every 4xx is an ErrorResponse', async () => {
+    for (const path of paths) {
+      for (const body of bodies) {
+        const answer = await sandbox.api('POST', path, { body });
+        expect(answer.status, `${path} ${body.slice(0, 60)}`).toBeLessThan(500);
+        if (answer.status >= 400) expectValid(answer, answer.status, 'ErrorResponse');
+      }
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { HttpProblem } from '@ittd/platform';
+import { HttpProblem, problemFromDriverError } from '@ittd/platform';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { SKIP_PROBLEM_TYPE } from '../domain/run-action';
 
@@ -20,7 +20,11 @@ function asProblem(error: unknown): HttpProblem {
     return new HttpProblem(400, { detail: 'The request body is not valid JSON.' });
   if (type === 'entity.too.large') return new HttpProblem(413, { detail: 'The request body is too large.' });
   if (typeof status === 'number' && status >= 400 && status < 500) return new HttpProblem(status);
-  return new HttpProblem(500, { detail: 'An unexpected error occurred.', cause: error });
+  // The platform's one mapping of Postgres errors: data exceptions 400, a lost connection 503.
+  return (
+    problemFromDriverError(error) ??
+    new HttpProblem(500, { detail: 'An unexpected error occurred.', cause: error })
+  );
 }
 
 /**

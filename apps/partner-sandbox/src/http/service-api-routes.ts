@@ -1,5 +1,6 @@
-import { HttpProblem, parseRequest } from '@ittd/platform';
+import { HttpProblem, parseRequest, text } from '@ittd/platform';
 import { Router, type Request } from 'express';
+import { z } from 'zod';
 import type { PartnerSandboxDatabase } from '../data/database';
 import { forgetTriggerIdentity, recordPoll } from '../data/trigger-identity-repository';
 import { findUser } from '../data/user-repository';
@@ -14,6 +15,9 @@ import {
 import { prepareTestSetup } from '../domain/test-setup';
 import { isTrigger, triggerEvents } from '../domain/trigger-events';
 import { serviceApiAuth } from './service-api-auth';
+
+/** The trigger identity of a DELETE path: the same rule as in a trigger request. */
+const identityParams = z.object({ triggerIdentity: text().min(1).max(255) });
 
 /** The path parameters of a route (Express types them loosely when a handler follows middleware). */
 function pathParams(req: Request): Record<string, string> {
@@ -72,7 +76,12 @@ export function serviceApiRoutes(db: PartnerSandboxDatabase, serviceKey: string)
     '/triggers/:triggerSlug/trigger_identity/:triggerIdentity',
     serviceOrUser,
     async (req, res) => {
-      const { triggerSlug, triggerIdentity } = pathParams(req);
+      const { triggerSlug } = pathParams(req);
+      const { triggerIdentity } = parseRequest(
+        identityParams,
+        pathParams(req),
+        'The trigger identity is invalid.',
+      );
       if (!(await forgetTriggerIdentity(db, triggerSlug, triggerIdentity))) {
         throw new HttpProblem(404, {
           detail: `Trigger identity ${triggerIdentity} of ${triggerSlug} is not known.`,

@@ -187,6 +187,17 @@ describe('triggers', () => {
     );
   });
 
+  it('keeps the fields of a trigger identity as last polled', async () => {
+    const body = triggerBody({ list: 'home' });
+    await sandbox.api('POST', '/triggers/new_item', { body });
+    await sandbox.api('POST', '/triggers/new_item', { body: { ...body, triggerFields: { list: 'work' } } });
+    const known = await sandbox.control('GET', '/trigger-identities');
+    const row = known.body.data.find(
+      (entry: { triggerIdentity: string }) => entry.triggerIdentity === body.trigger_identity,
+    );
+    expect(row).toMatchObject({ triggerSlug: 'new_item', triggerFields: { list: 'work' }, userId: null });
+  });
+
   it('forgets a polled trigger identity on DELETE, then answers 404 for it', async () => {
     const body = triggerBody({ list: 'home' });
     await sandbox.api('POST', '/triggers/new_item', { body });

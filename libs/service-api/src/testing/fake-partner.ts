@@ -1,52 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import express from 'express';
-import { parse } from 'yaml';
-
-/**
- * The IFTTT Service API as published upstream (see ../shared/reference/README.md): the nearest
- * `shared/reference/ifttt/service-api.yaml` above this folder, so a checkout one level deeper (a git
- * worktree) finds it too.
- */
-const SERVICE_API_PATH = findUpwards('shared/reference/ifttt/service-api.yaml');
-
-function findUpwards(relativePath: string): string {
-  for (let folder = new URL('.', import.meta.url); ; folder = new URL('..', folder)) {
-    const candidate = fileURLToPath(new URL(relativePath, folder));
-    if (existsSync(candidate)) return candidate;
-    if (folder.pathname === '/') throw new Error(`no ${relativePath} above ${import.meta.url}`);
-  }
-}
-
-interface OpenApiDocument {
-  components: { schemas: Record<string, { additionalProperties?: Record<string, unknown> }> };
-}
-
-/**
- * Validators of the trigger request and response, compiled from the upstream OpenAPI file. One known gap of
- * that file is patched in memory: it types StepFields values and event ingredients as `object`, while its own
- * description and IFTTT's reference say a field is "a string or a Location" and ingredients are strings.
- */
-function serviceApiValidators(): {
-  request: ValidateFunction;
-  response: ValidateFunction;
-  compile: (name: string) => ValidateFunction;
-} {
-  const document = parse(readFileSync(SERVICE_API_PATH, 'utf8')) as OpenApiDocument;
-  for (const name of ['StepFields', 'TriggerEvent']) {
-    delete document.components.schemas[name].additionalProperties?.type;
-  }
-  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
-  ajv.addSchema({ components: document.components }, 'service-api');
-  const compile = (name: string): ValidateFunction => {
-    const validate = ajv.getSchema(`service-api#/components/schemas/${name}`);
-    if (!validate) throw new Error(`no ${name} in ${SERVICE_API_PATH}`);
-    return validate;
-  };
-  return { request: compile('TriggerCheckRequest'), response: compile('TriggerCheckResponse'), compile };
-}
+import { serviceApiValidators } from './service-api-validators';
 
 /** A partner event: `id`, Unix-seconds `timestamp`, and ingredients. */
 export interface FakeEvent {
@@ -108,7 +63,8 @@ export interface FakePartner {
 export async function startFakePartner(
   serviceKey = 'sk_fake_partner_0123456789abcdef',
 ): Promise<FakePartner> {
-  const validators = serviceApiValidators();
+  // 'any': tests hand the engine malformed ingredients on purpose (rawIngredients).
+  const validators = serviceApiValidators({ values: 'any' });
   const events = new Map<string, FakeEvent[]>();
   let failures: { count: number; status: number } = { count: 0, status: 503 };
   const app = express();

@@ -1,1 +1,2 @@
 export * from './fake-partner';
+export * from './service-api-validators';

@@ -1,8 +1,9 @@
 /**
  * The worker process of `npm run bench:jobs` (one per system and round, so both systems get a fresh
  * process). argv: <ittd|bullmq> <drain|latency> <jobs>. Prints one JSON line:
- *  drain:   { seconds, cpuMs } from the worker's start until every job ran and the queue is empty in Redis
- *           (cpuMs: this process's user + system CPU over that span, steadier than seconds on a busy machine);
+ *  drain:   { seconds, cpuMs, systemCpuMs } from the worker's start until every job ran and the queue is empty
+ *           in Redis (cpuMs: this process's user + system CPU over that span, steadier than seconds on a busy
+ *           machine; systemCpuMs: the system part, mostly the socket reads and writes of the round trips);
  *  latency: { p50, p99, max } in ms from enqueue (payload `sentAt`, same machine clock) to handler start.
  */
 import { Worker } from 'bullmq';
@@ -90,7 +91,9 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
   if (mode === 'drain') {
-    process.stdout.write(`${JSON.stringify({ seconds, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ seconds, cpuMs: (cpu.user + cpu.system) / 1000, systemCpuMs: cpu.system / 1000 })}\n`,
+    );
   } else {
     latencies.sort((a, b) => a - b);
     const at = (q: number): number =>

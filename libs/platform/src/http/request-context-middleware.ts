@@ -59,8 +59,13 @@ export function installRequestLogger(app: Express, logger: Logger): void {
  * app.use(requestContextMiddleware({ logger, metrics: new HttpMetrics(registry) }));
  */
 export function requestContextMiddleware(options: RequestContextOptions): RequestHandler {
-  const { logger, metrics } = options;
+  const { metrics } = options;
   const quietPaths = options.quietPaths ?? new Set<string>();
+  // The completion line has six fixed fields of our own (no header, body or config value), none named like a
+  // secret key, so the service logger's key-path redaction has nothing to find in it; its wildcard paths
+  // (`*.DATABASE_URL`) still cost ~1.7 us per line, a fifth of the platform's overhead per request. Same
+  // level, bindings and format; handler logs (`req.log`) keep the redaction.
+  const logger = options.logger.child({}, { redact: [] });
 
   function onFinish(this: Response): void {
     const req = this.req as TimedRequest;

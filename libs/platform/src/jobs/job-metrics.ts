@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { TalliedHistogram, type HistogramSeries } from '../metrics/tallied-histogram';
 
 /** Depth of one queue by state, as `stats()` reports it. */
 export interface QueueDepth {
@@ -12,13 +13,14 @@ export interface QueueDepth {
 export type DepthSource = () => Promise<Record<string, QueueDepth>>;
 
 /** A histogram bound to one (queue, job): `observe(seconds)`. */
-export type BoundHistogram = ReturnType<Histogram<'queue' | 'job'>['labels']>;
+export type BoundHistogram = HistogramSeries;
 
 /**
  * The per-attempt series of one (queue, job), for a worker's hot path. The started, completed and failed counts
  * are kept here and added to the shared counters in one `inc(labels, n)` per event-loop turn (prom-client
  * hashes and validates the labels on every call, which cost more than the no-op jobs it counted); a scrape
- * flushes first, so scraped values stay exact. The histograms are bound once.
+ * flushes first, so scraped values stay exact. The histograms are bound once ({@link TalliedHistogram}: no
+ * label work per observation).
  *
  * @example
  * const series = metrics.series('partner-acme', 'poll-trigger');
@@ -48,8 +50,8 @@ export class JobMetrics {
   readonly retried: Counter<'queue' | 'job'>;
   readonly dead: Counter<'queue' | 'job'>;
   readonly leaseExpired: Counter<'queue' | 'job'>;
-  readonly runSeconds: Histogram<'queue' | 'job'>;
-  readonly waitSeconds: Histogram<'queue' | 'job'>;
+  readonly runSeconds: TalliedHistogram<'queue' | 'job'>;
+  readonly waitSeconds: TalliedHistogram<'queue' | 'job'>;
   private readonly depthSources = new Set<DepthSource>();
   private readonly bySeries = new Map<string, Map<string, JobSeries>>();
   /** Series with counts not yet added to the counters. */
@@ -74,14 +76,14 @@ export class JobMetrics {
       'Leases that expired because a worker died or lost Redis; the job runs again.',
     );
     const buckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
-    this.runSeconds = new Histogram({
+    this.runSeconds = new TalliedHistogram({
       name: 'jobs_run_seconds',
       help: 'Handler run time per attempt.',
       labelNames,
       buckets,
       registers,
     });
-    this.waitSeconds = new Histogram({
+    this.waitSeconds = new TalliedHistogram({
       name: 'jobs_wait_seconds',
       help: 'Time from when a job was due (enqueued or its run-at) to when a worker started it.',
       labelNames,

@@ -191,11 +191,11 @@ export class JobWorker {
       let reserved = 0;
       if (q.rate) {
         // Rate-limited: a take counts as a start, so take only for free slots (reserved while the take is in
-        // flight) and start on arrival. Each of the two loops takes once at least half a batch of slots is free
-        // (up to a batch), so one take is in flight while the other's jobs run.
+        // flight) and start on arrival. Each of the two loops takes half a batch once that many slots are free
+        // (never more: a loop that took every free slot left its sibling nothing to take, so takes and handlers
+        // ran one after the other), so one take is in flight while the jobs of the other run.
         const want = Math.ceil(Math.min(this.options.batchSize, this.options.concurrency) / 2);
-        reserved =
-          this.slots.free >= want ? this.slots.reserve(Math.min(this.options.batchSize, this.slots.free)) : 0;
+        reserved = this.slots.free >= want ? this.slots.reserve(want) : 0;
         max = reserved;
         if (max <= 0 && !q.claiming) {
           // Claim the slots that free up next, so prefetched jobs of other queues cannot take every freed slot

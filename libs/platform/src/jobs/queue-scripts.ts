@@ -264,18 +264,22 @@ local now = nowMs()
 local token = ARGV[1]
 local expiry = now + tonumber(ARGV[3])
 complete(ARGV[6])
-local taken = {}
-local function handOut(ids, recs)
+-- Appends id, attempt, record of each job to \`out\` (the reply; the jobs come last in it).
+local function handOut(out, ids, recs)
   recs = recs or redis.call('HMGET', KEYS[4], unpack(ids))
-  local atts = {}
-  if redis.call('EXISTS', KEYS[5]) == 1 then atts = redis.call('HMGET', KEYS[5], unpack(ids)) end
+  local hasAtt = redis.call('EXISTS', KEYS[5]) == 1
+  local atts = hasAtt and redis.call('HMGET', KEYS[5], unpack(ids)) or nil
+  local o = #out
   for k, id in ipairs(ids) do
-    if recs[k] then
-      taken[#taken + 1] = id
-      taken[#taken + 1] = (tonumber(atts[k] or '0') or 0) + 1
-      taken[#taken + 1] = recs[k]
+    local rec = recs[k]
+    if rec then
+      out[o + 1] = id
+      out[o + 2] = hasAtt and (tonumber(atts[k] or '0') or 0) + 1 or 1
+      out[o + 3] = rec
+      o = o + 3
     end
   end
+  return o > 0
 end
 local held = redis.call('HGET', KEYS[9], token)
 if held then
@@ -283,9 +287,8 @@ if held then
   local ids = {}
   for id in string.gmatch(held, '[^,]+') do ids[#ids + 1] = id end
   redis.call('ZADD', KEYS[3], expiry, token)
-  handOut(ids)
   local out = { 0, 0 }
-  for _, v in ipairs(taken) do out[#out + 1] = v end
+  handOut(out, ids)
   return out
 end
 local reclaimed = {}
@@ -359,6 +362,14 @@ if rateMax > 0 then
     if rateWait < 1 then rateWait = 1 end
   end
 end
+-- The reply: nextDue (set last), the reclaimed and dead-lettered jobs (all known once the take validated its
+-- jobs), then the taken jobs, appended in place.
+local out, took = nil, false
+local function startReply()
+  out = { -1, #reclaimed / 2 }
+  for _, v in ipairs(reclaimed) do out[#out + 1] = v end
+  return out
+end
 if n > 0 then
   -- Lowest priority number first; a priority whose list is empty (or not a list) leaves the set.
   local ids = {}
@@ -378,17 +389,19 @@ if n > 0 then
   if #ids > 0 then
     local recs = redis.call('HMGET', KEYS[4], unpack(ids))
     local mine, mineRecs = {}, {}
+    -- One scan of all ids for the separators of the packed lists (ids are UUIDs: there are none, as a rule).
+    local badIds = string.find(table.concat(ids, ' '), '[,;:]') ~= nil
     for k, id in ipairs(ids) do
       local rec = recs[k]
       if rec then
         -- Only what this script needs is checked here (the cheap prefix, the unique key); the worker reads
         -- the rest of the header and dead-letters a record it cannot read, with the reason, by a fenced ack.
-        local flag = string.byte(rec, 3)
-        if string.find(id, '[,;:]') then
+        local j, one, flag = string.byte(rec, 1, 3)
+        if badIds and string.find(id, '[,;:]') then
           deadUnreadable(id, now, 'invalid job id: it contains , ; or : (ids are UUIDs written by the queue)')
           reclaimed[#reclaimed + 1] = '(invalid id)'
           reclaimed[#reclaimed + 1] = 1
-        elseif string.sub(rec, 1, 2) ~= 'J1' or (flag ~= 45 and flag ~= 117) then
+        elseif j ~= 74 or one ~= 49 or (flag ~= 45 and flag ~= 117) then
           deadUnreadable(id, now, UNREADABLE)
           reclaimed[#reclaimed + 1] = '(unreadable record)'
           reclaimed[#reclaimed + 1] = 1
@@ -410,13 +423,13 @@ if n > 0 then
         redis.call('ZADD', KEYS[10], now, now .. ':' .. token .. ':' .. #mine)
         redis.call('PEXPIRE', KEYS[10], interval)
       end
-      handOut(mine, mineRecs)
+      took = handOut(startReply(), mine, mineRecs)
     end
   end
 end
 if rateMax > 0 then redis.call('SET', KEYS[11], used, 'PX', interval) end
 local nextDue = rateWait
-if #taken > 0 and redis.call('ZCARD', KEYS[1]) > 0 then
+if took and redis.call('ZCARD', KEYS[1]) > 0 then
   nextDue = 0 -- more jobs are ready: take again now
 else
   -- The worker goes idle (it saves the empty take that would follow): when to look again is the next delayed
@@ -433,9 +446,8 @@ else
   end
   if nextDue >= 0 and nextDue < 1 then nextDue = 1 end
 end
-local out = { nextDue, #reclaimed / 2 }
-for _, v in ipairs(reclaimed) do out[#out + 1] = v end
-for _, v in ipairs(taken) do out[#out + 1] = v end
+out = out or startReply()
+out[1] = nextDue
 return out
 `);
 

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { DeadLetters } from './dead-letters';
@@ -18,6 +19,7 @@ import {
   type EventsTestEnv,
 } from './testing/events-test-support';
 import { testRedisUrl } from '../testing/test-redis';
+import { createTestDatabase } from '../testing/test-database';
 
 let t: EventsTestEnv;
 const started: { stop(): Promise<void> }[] = [];
@@ -138,6 +140,35 @@ describe('relay', () => {
     expect(await relayUntil(relay, 2)).toBe(2);
     const entries = await t.redis.xrange(eventKeys(t.prefix, orderPlaced.name).stream, '-', '+');
     expect(entries.map(([, fields]) => fields[1])).toEqual([first, second]);
+  });
+
+  it('a transaction still open in another database of the server does not hold the relay back', async () => {
+    const relay = new OutboxRelay({ db: t.db, redis: t.redis, prefix: t.prefix });
+    const elsewhere = await createTestDatabase('events_elsewhere');
+    const other = new Kysely<unknown>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: elsewhere.url, max: 1 }) }),
+    });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let wrote = false;
+    // A writing transaction (it has a transaction id, older than the event's) stays open elsewhere.
+    const open = other.transaction().execute(async (trx) => {
+      await sql`create table busy (n int)`.execute(trx);
+      wrote = true;
+      await held;
+    });
+    try {
+      await waitFor('the other transaction to write', () => wrote);
+      const eventId = await publishOne(7);
+      expect(await relayUntil(relay, 1, 5000)).toBe(1);
+      const entries = await t.redis.xrange(eventKeys(t.prefix, orderPlaced.name).stream, '-', '+');
+      expect(entries.map(([, fields]) => fields[1])).toEqual([eventId]);
+    } finally {
+      release();
+      await open;
+      await other.destroy();
+      await elsewhere.drop();
+    }
   });
 
   it('two relay replicas put each row on the stream once, and order holds for one producer', async () => {

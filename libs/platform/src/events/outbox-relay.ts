@@ -42,8 +42,9 @@ interface OutboxRow {
  * in the order their transactions began writing (= commit order for one producer), and marks them relayed.
  * Safe with any number of replicas: a pass runs in a Postgres transaction holding a transaction-level
  * advisory lock (`pg_try_advisory_xact_lock`), so one replica relays at a time and the others skip the
- * pass. A row is only taken once every transaction that started before it has ended
- * (`tx_id < pg_snapshot_xmin(pg_current_snapshot())`), so no row that sorts before it can still commit.
+ * pass. A row is only taken once every transaction of this database that started writing before it has
+ * ended (below the oldest one `pg_stat_activity` shows running here), so no row that sorts before it can
+ * still commit; a transaction in another database of the server does not hold it back.
  * A crash between `XADD` and the mark relays the row again with the same event id.
  *
  * A lifecycle component: `start()` begins passes, `stop()` finishes the running pass.
@@ -112,10 +113,28 @@ export class OutboxRelay implements Component {
       const lock = await sql<{ locked: boolean }>`
         select pg_try_advisory_xact_lock(hashtextextended(${RELAY_LOCK}, 0)) as locked`.execute(trx);
       if (!lock.rows[0]?.locked) return 0;
+      // The horizon: rows of transactions below it are settled (committed and visible, or rolled back).
+      // It is the oldest transaction still running IN THIS DATABASE (only they can write this outbox),
+      // not the snapshot's xmin, which is server-wide: a long transaction in another database of the same
+      // server would otherwise hold every relay back. A running transaction is ours when pg_stat_activity
+      // shows its xid on a backend of this database; one that ended between the snapshot and that read
+      // (pg_xact_status no longer 'in progress') counts as ours too, to be safe: its rows may be invisible
+      // to this statement's snapshot. This statement is the relay transaction's first read of
+      // pg_stat_activity, which Postgres then keeps for the transaction, so the read follows the snapshot.
       const { rows } = await sql<OutboxRow>`
+        with snap as (select pg_current_snapshot() as s),
+        running_here as (
+          select x from snap, pg_snapshot_xip(snap.s) as x
+          where pg_xact_status(x) <> 'in progress'
+             or exists (
+               select 1 from pg_stat_activity a
+               where a.datname = current_database() and a.backend_xid is not null
+                 and a.backend_xid::text::bigint = (x::text::numeric % 4294967296)::bigint)
+        )
         select id::text, event_id::text, topic, payload::text, request_id, published_at
         from platform_event_outbox
-        where relayed_at is null and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        where relayed_at is null
+          and tx_id < coalesce((select min(x) from running_here), (select pg_snapshot_xmax(s) from snap))
         order by tx_id, id
         limit ${this.batchSize}`.execute(trx);
       if (rows.length > 0) {

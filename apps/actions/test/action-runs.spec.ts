@@ -226,6 +226,46 @@ describe('actions: a trigger event runs the actions of the enabled applets on it
     expect(callsOf('a-deleted')).toEqual([]);
   });
 
+  it('waits for the applet.changed an event was recorded against, and runs only the applets it lists', async () => {
+    await appletOn('a-behind', 'ti-order', {
+      action: { service: 'fake', slug: 'post', fields: { text: 'v1' } },
+    });
+    // Enabled here, but not listed: it was enabled after trigger-poller recorded the event.
+    await appletOn('a-unlisted', 'ti-order');
+    // Recorded when trigger-poller had applied version 2 of a-behind and version 1 of a-new; actions has
+    // version 1 of the first and nothing of the second yet (their applet.changed are still on the way).
+    await t.publishTriggerEvent('ti-order', 'evt-order', { City: 'Rome' }, 'req-order', [
+      { applet_id: 'a-behind', version: 2 },
+      { applet_id: 'a-new', version: 1 },
+    ]);
+    await t.publishApplet({
+      applet_id: 'a-behind',
+      version: 2,
+      trigger: { service: 'weather', slug: 'rain', fields: {}, trigger_identity: 'ti-order' },
+      action: { service: 'fake', slug: 'post', fields: { text: 'v2 {{City}}' } },
+    });
+    await t.publishApplet({
+      applet_id: 'a-new',
+      trigger: { service: 'weather', slug: 'rain', fields: {}, trigger_identity: 'ti-order' },
+    });
+    await waitFor(
+      'both listed runs finished',
+      () => finishedOf('a-behind').length + finishedOf('a-new').length === 2,
+    );
+    // It ran against the copy it was recorded against, not the older one it found first.
+    expect(callsOf('a-behind').map((call) => call.body)).toEqual([
+      expect.objectContaining({ actionFields: { text: 'v2 Rome' } }),
+    ]);
+    expect(callsOf('a-new')).toHaveLength(1);
+    const runs = await t.db
+      .selectFrom('action_runs')
+      .select('applet_id')
+      .where('trigger_identity', '=', 'ti-order')
+      .execute();
+    expect(runs.map((run) => run.applet_id).sort()).toEqual(['a-behind', 'a-new']);
+    expect(callsOf('a-unlisted')).toEqual([]);
+  });
+
   it("lists an applet's runs for operators, newest first, page by page, without keys", async () => {
     await appletOn('a-pages', 'ti-pages');
     for (const id of ['evt-1', 'evt-2', 'evt-3']) await t.publishTriggerEvent('ti-pages', id, { City: id });

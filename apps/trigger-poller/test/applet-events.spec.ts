@@ -308,6 +308,8 @@ describe('events end to end: applets publish, the worker keeps subscriptions, po
           ingredients: { City: 'Paris' },
           occurred_at: new Date(1_700_000_100_000).toISOString(),
           recorded_at: expect.any(String),
+          // The applets the event may fire, with the version applied when it was recorded.
+          applets: [{ applet_id: 'e2e', version: 1 }],
         },
         requestId: 'req-notify-e2e',
       },

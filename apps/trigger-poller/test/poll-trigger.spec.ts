@@ -111,6 +111,8 @@ describe('pollTrigger: baseline and publishing', () => {
       ingredients: { title: 'four' },
       occurred_at: new Date(1_700_000_004_000).toISOString(),
       recorded_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      // An operator's subscription: no applet uses it, so the event fires none.
+      applets: [],
     });
     // meta is not an ingredient; the stored event keeps the whole payload.
     const stored = await service.db

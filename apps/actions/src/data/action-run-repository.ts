@@ -12,7 +12,8 @@ export interface PendingRun {
 }
 
 /**
- * Creates one `pending` run per enabled applet (local copy) on the event's trigger identity, with a snapshot
+ * Creates one `pending` run per enabled applet (local copy) on the event's trigger identity (of those the
+ * event lists in `applets`, when it lists them), with a snapshot
  * of the applet's action and the event's ingredients. `ON CONFLICT DO NOTHING` on (applet, identity, event
  * id): a trigger event seen again creates nothing. Resolves the ids created.
  *
@@ -24,6 +25,8 @@ export async function createRunsForEvent(
   event: TriggerEventRecordedEvent,
   requestId: string,
 ): Promise<string[]> {
+  const listed = event.applets?.map((applet) => applet.applet_id);
+  if (listed?.length === 0) return [];
   const rows = await db
     .insertInto('action_runs')
     .columns([
@@ -54,7 +57,9 @@ export async function createRunsForEvent(
           sql<string>`${requestId}::text`.as('request_id'),
         ])
         .where('trigger_identity', '=', event.trigger_identity)
-        .where('enabled', '=', true),
+        .where('enabled', '=', true)
+        // Only the applets enabled when the event was recorded (when the publisher says which).
+        .$if(listed !== undefined, (qb) => qb.where('applet_id', 'in', listed ?? [])),
     )
     .onConflict((oc) => oc.columns(['applet_id', 'trigger_identity', 'trigger_event_id']).doNothing())
     .returning('id')
@@ -192,4 +197,38 @@ export async function listAppletRuns(
     .orderBy('seq', 'desc')
     .limit(page.limit + 1)
     .execute();
+}
+
+/** An applet copy older than the version a trigger event was recorded against (or missing). */
+export interface AppletCopyBehind {
+  applet_id: string;
+  have: number | null;
+  need: number;
+}
+
+/**
+ * Which of the applets a trigger event lists (`applets`: id and the version trigger-poller had applied) this
+ * service's copies have not caught up with yet: missing, or an older version. Empty when all are current.
+ *
+ * @example
+ *   const behind = await findAppletCopiesBehind(db, [{ applet_id: '7', version: 3 }]); // [{ applet_id: '7', have: 2, need: 3 }]
+ */
+export async function findAppletCopiesBehind(
+  db: ActionsDatabase,
+  listed: readonly { applet_id: string; version: number }[],
+): Promise<AppletCopyBehind[]> {
+  if (listed.length === 0) return [];
+  const rows = await db
+    .selectFrom('applets')
+    .select(['applet_id', 'version'])
+    .where(
+      'applet_id',
+      'in',
+      listed.map((a) => a.applet_id),
+    )
+    .execute();
+  const have = new Map(rows.map((row) => [row.applet_id, row.version]));
+  return listed
+    .filter((a) => (have.get(a.applet_id) ?? 0) < a.version)
+    .map((a) => ({ applet_id: a.applet_id, have: have.get(a.applet_id) ?? null, need: a.version }));
 }

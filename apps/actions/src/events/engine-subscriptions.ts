@@ -9,7 +9,13 @@ import {
 import { eventsOptions, subscribe, withInbox, type EventContext, type Subscription } from '@ittd/platform';
 import type { Logger } from 'pino';
 import type { ActionsContext } from '../actions-context';
-import { createRunsForEvent, findUnfinishedRuns, type PendingRun } from '../data/action-run-repository';
+import {
+  createRunsForEvent,
+  findAppletCopiesBehind,
+  findUnfinishedRuns,
+  type AppletCopyBehind,
+  type PendingRun,
+} from '../data/action-run-repository';
 import { applyAppletChange } from '../data/applet-repository';
 import type { ActionsDatabase } from '../data/database';
 import { applyPartnerChange } from '../data/partner-repository';
@@ -79,7 +85,27 @@ export async function handlePartnerChanged(
 }
 
 /**
- * `trigger-event.recorded`: creates one run per enabled applet on the trigger identity (Postgres first, in
+ * Thrown (so the event is delivered again after a backoff) when a trigger event lists applets whose local
+ * copies are older than the versions it was recorded against: their `applet.changed` is still on its way.
+ */
+export class AppletCopiesBehindError extends Error {
+  constructor(
+    event: TriggerEventRecordedEvent,
+    readonly behind: readonly AppletCopyBehind[],
+  ) {
+    super(
+      `trigger event ${event.event_id} of ${event.trigger_identity} waits for applet.changed: ${behind
+        .map((b) => `applet ${b.applet_id} is at ${b.have ?? 'none'}, needs ${b.need}`)
+        .join('; ')}`,
+    );
+    this.name = 'AppletCopiesBehindError';
+  }
+}
+
+/**
+ * `trigger-event.recorded`: creates one run per enabled applet on the trigger identity (only those the event
+ * lists as enabled when it was recorded, once every listed copy is at least the listed version, else it
+ * throws {@link AppletCopiesBehindError} and the event comes again) (Postgres first, in
  * the inbox transaction, so a redelivered event creates nothing), then enqueues a job for every run of that
  * trigger event that has not ended, whether created now or by an earlier delivery. If the enqueue fails
  * (Redis down, a crash after the commit), the handler throws or dies, the event is delivered again, finds
@@ -97,6 +123,9 @@ export async function handleTriggerEvent(
 ): Promise<void> {
   const requestId = context.requestId ?? `event-${context.eventId}`;
   const log = deps.logger.child({ reqId: requestId });
+  // Topics are separate streams: this event may arrive before the applet.changed it was recorded against.
+  const behind = await findAppletCopiesBehind(deps.db, event.applets ?? []);
+  if (behind.length > 0) throw new AppletCopiesBehindError(event, behind);
   const outcome = await withInbox(deps.db, SUBSCRIPTION, context.eventId, (trx) =>
     createRunsForEvent(trx, event, requestId),
   );

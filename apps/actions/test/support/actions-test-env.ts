@@ -68,6 +68,8 @@ export interface ActionsTestEnv {
     eventId: string,
     ingredients: Record<string, unknown>,
     requestId?: string,
+    /** The event's `applets` (enabled when recorded, with versions); absent as in older events. */
+    applets?: { applet_id: string; version: number }[],
   ): Promise<void>;
   /** Waits until the local applet copy has `version` (events are applied asynchronously). */
   appletVersion(appletId: string): Promise<number | undefined>;
@@ -170,7 +172,7 @@ export async function startActionsTestEnv(extraEnv: Record<string, string> = {})
       await publishEvent(appletChanged, event);
       return event;
     },
-    async publishTriggerEvent(triggerIdentity, eventId, ingredients, requestId) {
+    async publishTriggerEvent(triggerIdentity, eventId, ingredients, requestId, applets) {
       await publishEvent(
         triggerEventRecorded,
         {
@@ -181,6 +183,7 @@ export async function startActionsTestEnv(extraEnv: Record<string, string> = {})
           ingredients,
           occurred_at: '2026-11-30T09:00:00.000Z',
           recorded_at: new Date().toISOString(),
+          ...(applets ? { applets } : {}),
         },
         requestId,
       );

@@ -162,3 +162,25 @@ export async function countEnabledApplets(
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
+
+/**
+ * The applets enabled on a trigger identity, with the `applet.changed` version applied for each, by id: what
+ * a recorded trigger event may fire (`trigger-event.recorded`'s `applets`). Read in the transaction that
+ * records the event, after the subscription row is locked.
+ *
+ * @example
+ *   const applets = await listEnabledAppletVersions(trx, 'ti_1'); // [{ applet_id: '7', version: 3 }]
+ */
+export async function listEnabledAppletVersions(
+  db: TriggerPollerDatabase,
+  triggerIdentity: string,
+): Promise<{ applet_id: string; version: number }[]> {
+  return db
+    .selectFrom('applet_triggers')
+    .select(['applet_id', 'version'])
+    .where('trigger_identity', '=', triggerIdentity)
+    .where('enabled', '=', true)
+    .where('deleted', '=', false)
+    .orderBy('applet_id')
+    .execute();
+}

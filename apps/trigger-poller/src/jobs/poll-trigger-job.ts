@@ -3,6 +3,7 @@ import { triggerEventRecorded } from '@ittd/engine-events';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TriggerPollerDatabase } from '../data/database';
+import { listEnabledAppletVersions } from '../data/applet-trigger-repository';
 import { insertNewEvents, type ReceivedEvent } from '../data/event-repository';
 import {
   findPollTarget,
@@ -215,6 +216,8 @@ export async function pollTrigger(
         if (newIds.has(event.eventId) && !byId.has(event.eventId)) byId.set(event.eventId, event);
       const oldestFirst = [...byId.values()].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
       const recordedAt = new Date().toISOString();
+      // The applets this event may fire, as this service knows them now (see trigger-event.recorded).
+      const applets = oldestFirst.length > 0 ? await listEnabledAppletVersions(trx, triggerIdentity) : [];
       for (const event of oldestFirst) {
         await publish(
           trx,
@@ -227,6 +230,7 @@ export async function pollTrigger(
             ingredients: ingredientsOf(event.payload),
             occurred_at: event.timestamp.toISOString(),
             recorded_at: recordedAt,
+            applets,
           },
           { requestId: publishRequestId, metrics: deps.eventMetrics },
         );

@@ -182,6 +182,36 @@ describe('applet.changed handler (called directly)', () => {
     expect(refused.status).toBe(409);
   });
 
+  it('an applet whose partner arrives after it is polled as soon as the partner is known', async () => {
+    // applet.changed and partner-service.changed are separate streams: the applet can come first.
+    const late = appletEvent('late1', 1, { identity: 'ti_late_partner' });
+    await handle({ ...late, trigger: { ...late.trigger, service: 'latecomer' } });
+    expect(await subscription('ti_late_partner')).toMatchObject({ service_slug: 'latecomer' });
+    // Its first poll finds no partner and backs the subscription off; the queue no longer holds a poll.
+    await service.db
+      .updateTable('trigger_subscriptions')
+      .set({ consecutive_failures: 1, next_poll_at: new Date(Date.now() + 3_600_000) })
+      .where('trigger_identity', '=', 'ti_late_partner')
+      .execute();
+    // (This file runs no worker: drop the waiting baseline poll as if it had run and failed.)
+    const jobKeys = await service.ctx.redis.keys(`${service.env.REDIS_KEY_PREFIX}jobs:*`);
+    if (jobKeys.length > 0) await service.ctx.redis.del(...jobKeys);
+    expect(await service.waitingPolls()).not.toContain('ti_late_partner');
+    await handlePartnerServiceChanged(
+      deps(),
+      {
+        slug: 'latecomer',
+        version: 1,
+        name: 'Latecomer',
+        api_base_url: 'https://latecomer.example',
+        service_key: 'sk_latecomer_0123456789',
+        changed_at: new Date().toISOString(),
+      },
+      { eventId: randomUUID(), requestId: 'req-partner' },
+    );
+    expect(await service.waitingPolls()).toContain('ti_late_partner');
+  });
+
   it('keeps one partner row per slug from partner-service.changed, newer versions only', async () => {
     const event = {
       slug: 'mail',

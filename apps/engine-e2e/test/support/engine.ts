@@ -117,7 +117,7 @@ export async function startEngine(
       ADMIN_TOKEN: adminToken,
       REDIS_KEY_PREFIX: `${prefix}${definition.name}:`,
       EVENTS_PREFIX: `${prefix}events:`,
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'silent', // ENGINE_LOG_LEVEL=debug shows every service's log lines
       DATABASE_POOL_MAX: '4',
       ...extra,
     };

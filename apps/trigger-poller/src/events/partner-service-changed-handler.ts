@@ -1,14 +1,18 @@
 import { withInbox, type EventContext } from '@ittd/platform';
 import type { PartnerServiceChangedEvent } from '@ittd/engine-events';
 import { applyPartnerVersion } from '../data/partner-repository';
-import { enqueueIdentityDeletes } from '../jobs/poll-jobs';
+import { enqueueIdentityDeletes, enqueuePolls } from '../jobs/poll-jobs';
 import { SUBSCRIPTION_NAME, type EventHandlerDependencies } from './applet-changed-handler';
+
+/** Most polls one `partner-service.changed` enqueues at once; the schedule polls the rest when due. */
+export const WAITING_POLLS_BOUND = 10_000;
 
 /**
  * Handles one `partner-service.changed`: once per event (`withInbox`), stores the partner's name, base URL
  * and key when the version is newer than the stored one (one row per partner: a key rotates for every
  * subscription at once). A change makes the partner's failing subscriptions due now and its given-up
- * identity DELETEs pending again, and enqueues those DELETEs. The event holds the service key: it is never
+ * identity DELETEs pending again, and enqueues those DELETEs and a poll of each subscription of the partner
+ * that is failing or not baselined yet (at most {@link WAITING_POLLS_BOUND}). The event holds the service key: it is never
  * logged here.
  *
  * @example
@@ -17,7 +21,7 @@ import { SUBSCRIPTION_NAME, type EventHandlerDependencies } from './applet-chang
 export async function handlePartnerServiceChanged(
   deps: EventHandlerDependencies,
   event: PartnerServiceChangedEvent,
-  context: Pick<EventContext, 'eventId'>,
+  context: Pick<EventContext, 'eventId'> & Partial<Pick<EventContext, 'requestId'>>,
 ): Promise<boolean> {
   const outcome = await withInbox(deps.db, SUBSCRIPTION_NAME, context.eventId, (trx) =>
     applyPartnerVersion(
@@ -40,6 +44,22 @@ export async function handlePartnerServiceChanged(
   await enqueueIdentityDeletes(
     deps.jobs,
     pending.map((row) => row.trigger_identity),
+  );
+  // Poll at once what was waiting for this partner: subscriptions failing (a new key or URL is what they
+  // waited for) and those never baselined. Topics are separate streams, so an applet's applet.changed may
+  // arrive before its partner's partner-service.changed: its baseline poll then failed ("partner not
+  // known") and would otherwise wait out its backoff. The schedule takes the rest past the bound.
+  const waiting = await deps.db
+    .selectFrom('trigger_subscriptions')
+    .select('trigger_identity')
+    .where('service_slug', '=', event.slug)
+    .where((eb) => eb.or([eb('consecutive_failures', '>', 0), eb('baselined_at', 'is', null)]))
+    .limit(WAITING_POLLS_BOUND)
+    .execute();
+  await enqueuePolls(
+    deps.jobs,
+    waiting.map((row) => row.trigger_identity),
+    { requestId: context.requestId },
   );
   return outcome.processed && outcome.result;
 }

@@ -84,7 +84,7 @@ describe('resealColumns on the real Postgres', () => {
 
   it('seals every row again under the new key (clear ones too), both keys opening meanwhile', async () => {
     const before = SecretKeyring.fromSetting(old);
-    const rows = Array.from({ length: 25 }, (_, i) => ({
+    const rows: Array<{ slug: string; service_key: string | null }> = Array.from({ length: 25 }, (_, i) => ({
       slug: `p${String(i).padStart(2, '0')}`,
       service_key:
         i === 0

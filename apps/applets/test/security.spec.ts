@@ -266,3 +266,32 @@ describe('requests without a valid token', () => {
     expect((await lookups()) - before).toBe(50);
   });
 });
+
+describe('a key stored before sealing (upgrade, before rotate-secrets)', () => {
+  it('a change that must republish it is a 409 saying what helps; a new key fixes it', async () => {
+    await sql`INSERT INTO partner_services (slug, name, api_base_url, service_key_sealed)
+      VALUES ('legacy', 'Legacy', 'https://legacy.example.com', 'sk_legacy_in_clear_0123456789')`.execute(
+      service.db,
+    );
+    const renamed = await service.request('PATCH', '/admin/services/legacy', {
+      token: service.adminToken,
+      body: { name: 'Legacy 2' },
+    });
+    expect(renamed.status).toBe(409);
+    expect(renamed.text).toContain('rotate-secrets');
+    expect(renamed.text).not.toContain('sk_legacy');
+    const rekeyed = await service.request('PATCH', '/admin/services/legacy', {
+      token: service.adminToken,
+      body: { name: 'Legacy 2', service_key: 'sk_legacy_new_0123456789' },
+    });
+    expect(rekeyed.status).toBe(200);
+  });
+});
+
+describe('/metrics', () => {
+  it('is not served on the API port (it has its own listener, METRICS_PORT)', async () => {
+    const answer = await service.request('GET', '/metrics');
+    expect(answer.status).toBe(404);
+    expect(answer.text).not.toContain('http_requests_total');
+  });
+});

@@ -1,4 +1,4 @@
-import { HttpProblem, publish } from '@ittd/platform';
+import { HttpProblem, publish, SecretOpenError } from '@ittd/platform';
 import { partnerServiceChanged, partnerServiceKeyContext as eventKeyContext } from '@ittd/engine-events';
 import type { Transaction } from 'kysely';
 import { partnerServiceKeyContext, type AppletsDatabase, type DB } from '../data/database';
@@ -139,10 +139,26 @@ export async function changePartnerService(
       throw new HttpProblem(404, { detail: `partner service ${JSON.stringify(slug)} is not registered` });
     }
     const { service_key_sealed: sealed, ...publicRow } = row;
-    const serviceKey = newKey ?? secrets.keyring.open(sealed, context);
+    const serviceKey = newKey ?? openStoredKey(secrets, sealed, context);
     await publishPartnerServiceChanged(trx, publicRow, serviceKey, secrets, publishing);
     return toPartnerService(publicRow);
   });
+}
+
+/**
+ * Opens a stored key for the event; a key SECRETS_KEYS cannot open (still in clear before `rotate-secrets`,
+ * or sealed under a key id no longer listed) is a 409 saying what helps, never a 500.
+ */
+function openStoredKey(secrets: PartnerSecrets, sealed: string, context: string): string {
+  try {
+    return secrets.keyring.open(sealed, context);
+  } catch (error) {
+    if (!(error instanceof SecretOpenError)) throw error;
+    throw new HttpProblem(409, {
+      detail:
+        'The stored service key cannot be opened with SECRETS_KEYS: send a new service_key, or run rotate-secrets with the key it was sealed under listed.',
+    });
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
  * - `partner_services.service_key` becomes `service_key_sealed`: the key sealed with AES-256-GCM under the
  *   service's SECRETS_KEYS. A migration has no keys, so rows from before keep their key in clear until
  *   `run-job rotate-secrets` seals them (run it right after this migration; the README says so); until
- *   then publishing a change of such a partner fails, and nothing else reads the key.
+ *   then a change that must republish such a partner's key answers 409, and nothing else reads the key.
  * - `partner-service.changed` events now carry the key sealed (`service_key_sealed`): the clear key is
  *   removed from the outbox rows of that topic already written (relayed rows are history only; an unrelayed
  *   one reaches its subscribers without a key and goes to their dead letters: change the partner again).

@@ -137,8 +137,24 @@ export class OutboundUrlError extends Error {
 /** Resolves a host name to all its addresses (the system resolver, as `fetch` uses). */
 export type HostResolver = (hostname: string) => Promise<string[]>;
 
-const systemResolver: HostResolver = async (hostname) =>
-  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+/** How long a resolution may take before the name counts as unresolvable (getaddrinfo has no time-out). */
+const RESOLVE_TIMEOUT_MS = 3000;
+
+const systemResolver: HostResolver = async (hostname) => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error('resolution timed out'), { code: 'ETIMEOUT' })),
+      RESOLVE_TIMEOUT_MS,
+    );
+  });
+  try {
+    const entries = await Promise.race([lookup(hostname, { all: true, verbatim: true }), timeout]);
+    return entries.map((entry) => entry.address);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 /** Checks partner URLs against the rules of README "Security"; see {@link outboundUrlPolicy}. */
 export interface OutboundUrlPolicy {

@@ -1,10 +1,19 @@
-import { createHttpService, type ServiceDefinition } from '@ittd/platform';
+import { createHttpService, resealColumns, SecretKeyring, type ServiceDefinition } from '@ittd/platform';
 import { actionsMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
 import { actionsSubscriptions } from './events/engine-subscriptions';
 import { mountActionsApi } from './http/actions-api';
 import { createActionsWorker } from './jobs/actions-worker';
+import { partnerKeyContext } from './partner/partner-security';
+
+/** The column actions keeps sealed: every partner service key. */
+export const actionsSealedColumn = {
+  table: 'partner_services',
+  keyColumn: 'slug',
+  column: 'service_key_sealed',
+  context: partnerKeyContext,
+};
 
 /**
  * The actions service as the platform runs it: config, migrations, the web app (admin API, health), the
@@ -26,5 +35,13 @@ export const actionsService: ServiceDefinition<typeof configSchema, DB> = {
       routes: (app) => mountActionsApi(app, { db: ctx.db, adminToken: ctx.config.ADMIN_TOKEN }),
     }),
   worker: createActionsWorker,
+  jobs: {
+    // Seals every stored partner key again under the first key of SECRETS_KEYS (README "Security").
+    'rotate-secrets': async (ctx) => {
+      await resealColumns(ctx.db, SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS), [actionsSealedColumn], {
+        logger: ctx.logger,
+      });
+    },
+  },
   events: { publishes: true, subscriptions: actionsSubscriptions },
 };

@@ -3,15 +3,19 @@ import {
   baseServiceConfig,
   configField,
   databaseConfig,
+  eventSecretsConfig,
   eventsConfig,
   intField,
+  partnerCallsConfig,
   redisConfig,
+  secretsConfig,
   wellFormedText,
 } from '@ittd/platform';
 
 /**
  * The actions service's environment: the platform's HTTP, logging, lifecycle, Postgres, Redis and events
- * groups, plus the admin token, partner call limits, the per-partner rate limit and the worker's settings.
+ * groups, its security groups (SECRETS_KEYS sealing partner keys, EVENTS_SECRETS_KEYS opening them in
+ * events, the partner URL rules and PARTNER_MAX_ANSWER_BYTES), plus the admin token, partner call limits, the per-partner rate limit and the worker's settings.
  * `describe-config` prints it; the deploy targets check service.json against it.
  *
  * @example
@@ -23,6 +27,9 @@ export const configSchema = z.object({
   ...databaseConfig,
   ...redisConfig,
   ...eventsConfig,
+  ...secretsConfig,
+  ...eventSecretsConfig,
+  ...partnerCallsConfig,
   ADMIN_TOKEN: configField(z.string().min(24, { error: 'expected at least 24 characters' }), {
     description: 'bearer token of the /admin routes (action runs of an applet)',
     secret: true,
@@ -33,9 +40,6 @@ export const configSchema = z.object({
   }),
   PARTNER_TIMEOUT_MS: configField(intField({ min: 100, max: 120_000 }).default(10_000), {
     description: 'time-out of one call to a partner action endpoint (a time-out is retried)',
-  }),
-  PARTNER_MAX_ANSWER_BYTES: configField(intField({ min: 1024, max: 16_777_216 }).default(1_048_576), {
-    description: 'most bytes of a partner action answer read; the rest is not read',
   }),
   PARTNER_RATE_LIMIT: configField(intField({ min: 1, max: 1_000_000 }).default(600), {
     description:

@@ -7,6 +7,7 @@ import { handleTriggerEvent, type EventHandlerDependencies } from '../src/events
 import { actionJobs, enqueueRuns } from '../src/jobs/action-jobs';
 import { ACTION_RUN_QUEUE } from '../src/jobs/action-run-job';
 import { startActionsTestEnv, waitFor, type ActionsTestEnv } from './support/actions-test-env';
+import { partnerSecurity } from '../src/partner/partner-security';
 
 let t: ActionsTestEnv;
 
@@ -66,6 +67,7 @@ describe('actions: nothing lost, nothing twice', () => {
     const deps: EventHandlerDependencies = {
       db: t.worker.ctx.db,
       logger: t.worker.ctx.logger,
+      security: partnerSecurity(t.worker.ctx),
       // Stands for the process dying (or Redis failing) between the Postgres commit and the enqueue.
       enqueue: async (runs) => {
         if (enqueueFails) throw new Error('Redis connection lost');

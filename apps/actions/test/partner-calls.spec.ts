@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { outboundUrlPolicy } from '@ittd/platform';
 import { testRedisUrl, uniqueKeyPrefix } from '@ittd/platform/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { callPartnerAction, type ActionCall } from '../src/partner/partner-actio
 
 /** A partner that answers every call with the status, headers and body set for the test. */
 let answer: { status: number; body: string } = { status: 200, body: '{}' };
+/** How many calls the partner answered. */
+let answered = 0;
 let server: Server;
 let url: string;
 let redis: Redis;
@@ -17,6 +20,7 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
+      answered += 1;
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(answer.body);
     });
@@ -45,6 +49,7 @@ function call(overrides: Partial<ActionCall> = {}): ReturnType<typeof callPartne
     requestId: 'req-1',
     timeoutMs: 2000,
     maxAnswerBytes: 1024,
+    urlPolicy: outboundUrlPolicy({ ENVIRONMENT: 'local', PARTNER_ALLOWED_NETWORKS: '' }),
     signal: new AbortController().signal,
     ...overrides,
   });
@@ -77,19 +82,42 @@ describe('callPartnerAction classifies what the partner answered', () => {
     expect(await call()).toMatchObject({ status, ...expected });
   });
 
-  it('keeps a 200 without data[0].id, or over the size limit, as a success without a record id', async () => {
+  it('keeps a 200 without data[0].id as a success without a record id', async () => {
     answer = { status: 200, body: '{"data":[]}' };
     expect(await call()).toMatchObject({
       outcome: 'success',
       partnerRecordId: null,
       note: expect.stringContaining('without data[0].id'),
     });
+  });
+
+  it('fails an answer over the size limit (5 MB at the default 1 MiB), without retrying it or crashing', async () => {
     answer = { status: 200, body: JSON.stringify({ data: [{ id: 'x'.repeat(2000) }] }) };
     expect(await call()).toMatchObject({
-      outcome: 'success',
-      partnerRecordId: null,
-      note: expect.stringContaining('over 1024 bytes'),
+      outcome: 'failed',
+      retryable: false,
+      message: expect.stringContaining('over 1024 bytes (PARTNER_MAX_ANSWER_BYTES)'),
     });
+    answer = {
+      status: 200,
+      body: JSON.stringify({ data: [{ id: 'r1', blob: 'x'.repeat(5 * 1024 * 1024) }] }),
+    };
+    expect(await call({ maxAnswerBytes: 1_048_576 })).toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+      message: expect.stringContaining('over 1048576 bytes'),
+    });
+  });
+
+  it('does not call a partner whose URL breaks the policy (checked before each call)', async () => {
+    const production = outboundUrlPolicy({ ENVIRONMENT: 'production', PARTNER_ALLOWED_NETWORKS: '' });
+    const served = answered;
+    const refused = await call({ urlPolicy: production });
+    expect(refused).toMatchObject({ outcome: 'failed', retryable: false });
+    expect((refused as { message: string }).message).toMatch(
+      /was not called: its api_base_url must be https/,
+    );
+    expect(answered).toBe(served);
   });
 
   it('names the partner and the status in a failure, never the key', async () => {

@@ -1,19 +1,47 @@
-import { createHttpService, eventMetrics, type ServiceDefinition } from '@ittd/platform';
+import {
+  createHttpService,
+  eventMetrics,
+  outboundUrlPolicy,
+  resealColumns,
+  SecretKeyring,
+  type ServiceContext,
+  type ServiceDefinition,
+} from '@ittd/platform';
 import { appletMigrations } from '../migrations';
 import { configSchema } from './config';
-import type { DB } from './data/database';
+import { partnerServiceKeyContext, type DB } from './data/database';
+import type { PartnerSecrets } from './domain/partner-secrets';
 import { actionRunSubscription } from './events/action-run-subscription';
 import { mountAppletsApi } from './http/applets-api';
+
+/** The keyrings and URL policy of a context (keys parsed once per process; the config checked them). */
+function partnerSecrets(ctx: ServiceContext<typeof configSchema, DB>): PartnerSecrets {
+  return {
+    keyring: SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS),
+    eventKeys: SecretKeyring.fromSetting(ctx.config.EVENTS_SECRETS_KEYS),
+    urlPolicy: outboundUrlPolicy(ctx.config),
+  };
+}
 
 /**
  * The applets service as the platform runs it: config, migrations, the web app and its events. It
  * publishes `applet.changed` and `partner-service.changed` (so every process runs the outbox relay) and
- * subscribes to `action-run.finished`; having no worker, the subscription runs in `serve`. `main.ts` hands
- * it to `runService` (CLI: serve, migrate, describe-config); tests hand it to `startService` with their own env.
+ * subscribes to `action-run.finished`; having no worker, the subscription runs in `serve`. `run-job
+ * rotate-secrets` seals every stored partner key again under the first key of SECRETS_KEYS. `main.ts` hands
+ * it to `runService` (CLI: serve, migrate, run-job, describe-config); tests hand it to `startService` with
+ * their own env.
  *
  * @example
  *   const service = await startService(appletsService, { env, port: 0, host: '127.0.0.1' });
  */
+/** The column applets keeps sealed: every partner service key. */
+export const appletsSealedColumn = {
+  table: 'partner_services',
+  keyColumn: 'slug',
+  column: 'service_key_sealed',
+  context: partnerServiceKeyContext,
+};
+
 export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
   name: 'applets',
   config: configSchema,
@@ -28,10 +56,19 @@ export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
           redis: ctx.redis,
           adminToken: ctx.config.ADMIN_TOKEN,
           rateLimitPerMinute: ctx.config.API_RATE_LIMIT_PER_MINUTE,
+          preAuthLimitPerMinute: ctx.config.PREAUTH_RATE_LIMIT_PER_MINUTE,
+          secrets: partnerSecrets(ctx),
           redisKeyPrefix: ctx.config.REDIS_KEY_PREFIX,
           eventMetrics: eventMetrics(ctx.metrics),
         }),
     }),
+  jobs: {
+    'rotate-secrets': async (ctx) => {
+      await resealColumns(ctx.db, SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS), [appletsSealedColumn], {
+        logger: ctx.logger,
+      });
+    },
+  },
   events: {
     publishes: true,
     subscriptions: (ctx) => [actionRunSubscription(ctx)],

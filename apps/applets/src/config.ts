@@ -3,15 +3,20 @@ import {
   baseServiceConfig,
   configField,
   databaseConfig,
+  eventSecretsConfig,
   eventsConfig,
   intField,
+  partnerUrlConfig,
+  preAuthRateLimitConfig,
   redisConfig,
+  secretsConfig,
 } from '@ittd/platform';
 
 /**
  * The applets service's environment: the platform's HTTP, logging, lifecycle, Postgres, Redis and events
- * groups, plus the admin token, the per-user rate limit, the Redis key prefix and the auto-disable
- * threshold. `describe-config` prints it.
+ * groups, its security groups (SECRETS_KEYS sealing partner keys, EVENTS_SECRETS_KEYS sealing them in
+ * events, the pre-authentication rate limit, the partner URL rules), plus the admin token, the per-user rate
+ * limit, the Redis key prefix and the auto-disable threshold. `describe-config` prints it.
  *
  * @example
  *   PORT=3000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/applets REDIS_URL=redis://127.0.0.1:6379 \
@@ -22,6 +27,10 @@ export const configSchema = z.object({
   ...databaseConfig,
   ...redisConfig,
   ...eventsConfig,
+  ...secretsConfig,
+  ...eventSecretsConfig,
+  ...preAuthRateLimitConfig,
+  ...partnerUrlConfig,
   ADMIN_TOKEN: configField(z.string().min(24, { error: 'expected at least 24 characters' }), {
     description: 'bearer token of the /admin routes (create users and tokens, register partner services)',
     secret: true,

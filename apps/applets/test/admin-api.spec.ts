@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partnerServiceKeyContext } from '../src/data/database';
 import { hashApiToken } from '../src/domain/api-token';
 import { startAppletsTestService, type AppletsTestService } from './support/applets-test-service';
 
@@ -51,10 +52,14 @@ describe('partner services', () => {
 
     const stored = await service.db
       .selectFrom('partner_services')
-      .select('service_key')
+      .select('service_key_sealed')
       .where('slug', '=', 'weather')
       .executeTakeFirstOrThrow();
-    expect(stored.service_key).toBe(weather.service_key);
+    // Stored sealed (AES-256-GCM under SECRETS_KEYS), never in clear.
+    expect(stored.service_key_sealed).not.toContain(weather.service_key);
+    expect(service.keyring.open(stored.service_key_sealed, partnerServiceKeyContext('weather'))).toBe(
+      weather.service_key,
+    );
 
     const user = await service.createUser('lister');
     const listed = await service.request('GET', '/v1/services', { token: user.token });
@@ -70,8 +75,10 @@ describe('partner services', () => {
     });
     expect(again.status).toBe(409);
     expect(again.text).not.toContain('sk_other');
-    const stored = await service.db.selectFrom('partner_services').select('service_key').execute();
-    expect(stored).toEqual([{ service_key: weather.service_key }]);
+    const stored = await service.db.selectFrom('partner_services').select('service_key_sealed').execute();
+    expect(
+      stored.map((row) => service.keyring.open(row.service_key_sealed, partnerServiceKeyContext('weather'))),
+    ).toEqual([weather.service_key]);
   });
 
   it('answers 400 naming invalid fields, does not echo the key, and writes nothing', async () => {

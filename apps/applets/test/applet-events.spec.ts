@@ -3,11 +3,13 @@ import { testRedisUrl } from '@ittd/platform/testing';
 import {
   appletChanged,
   partnerServiceChanged,
+  partnerServiceKeyContext as eventKeyContext,
   type AppletChangedEvent,
   type PartnerServiceChangedEvent,
 } from '@ittd/engine-events';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partnerServiceKeyContext } from '../src/data/database';
 import type { Applet } from '../src/domain/applet';
 import { startAppletsTestService, type AppletsTestService } from './support/applets-test-service';
 import { waitFor } from './support/wait-for';
@@ -15,6 +17,11 @@ import { waitFor } from './support/wait-for';
 let service: AppletsTestService;
 let ada: { id: string; token: string };
 let bob: { id: string; token: string };
+
+/** The service key of a `partner-service.changed`, opened with the engine's event keys. */
+function openEventKey(event: PartnerServiceChangedEvent): string {
+  return service.eventKeys.open(event.service_key_sealed, eventKeyContext(event.slug));
+}
 
 const validApplet = {
   trigger: { service: 'weather', slug: 'rain_tomorrow', fields: { city: 'Berlin' } },
@@ -323,14 +330,16 @@ describe('partner-service.changed', () => {
     expect(renamed.status).toBe(200);
 
     const events = (await service.outbox(partnerServiceChanged)).filter((each) => each.event.slug === 'news');
-    expect(events.map((each) => each.event)).toEqual([
+    // The outbox holds the key sealed under the engine's event keys, never in clear.
+    expect(JSON.stringify(events)).not.toContain('sk_news');
+    expect(events.map((each) => ({ ...each.event, service_key: openEventKey(each.event) }))).toEqual([
       expect.objectContaining({
         version: 1,
         name: 'News',
         api_base_url: 'https://news.example.com',
         service_key: key,
       }),
-      expect.objectContaining<Partial<PartnerServiceChangedEvent>>({
+      expect.objectContaining<Partial<PartnerServiceChangedEvent & { service_key: string }>>({
         version: 2,
         name: 'News',
         api_base_url: 'https://api.news.example.com/v2',
@@ -341,10 +350,11 @@ describe('partner-service.changed', () => {
     expect(events.map((each) => each.requestId).slice(0, 2)).toEqual(['req-register', 'req-rotate']);
     const stored = await service.db
       .selectFrom('partner_services')
-      .select(['service_key', 'version'])
+      .select(['service_key_sealed', 'version'])
       .where('slug', '=', 'news')
       .executeTakeFirstOrThrow();
-    expect(stored).toEqual({ service_key: rotated, version: 3 });
+    expect(stored.version).toBe(3);
+    expect(service.keyring.open(stored.service_key_sealed, partnerServiceKeyContext('news'))).toBe(rotated);
 
     const listed = await service.request('GET', '/v1/services', { token: ada.token });
     expect(listed.text).not.toContain(rotated);
@@ -410,10 +420,10 @@ describe('service keys', () => {
         body: { service_key: rotated, extra: rotated },
       });
       expect(refused.status).toBe(400);
-      expect((await verbose.outbox(partnerServiceChanged)).map((each) => each.event.service_key)).toEqual([
-        key,
-        rotated,
-      ]);
+      const sealed = (await verbose.outbox(partnerServiceChanged)).map((each) => each.event);
+      expect(
+        sealed.map((event) => verbose.eventKeys.open(event.service_key_sealed, eventKeyContext(event.slug))),
+      ).toEqual([key, rotated]);
       expect(lines.some((line) => line.includes('/admin/services'))).toBe(true);
       expect(lines.filter((line) => line.includes(key) || line.includes(rotated))).toEqual([]);
     } finally {

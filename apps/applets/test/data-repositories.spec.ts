@@ -51,7 +51,7 @@ beforeAll(async () => {
     slug: 'weather',
     name: 'Weather',
     api_base_url: 'https://weather.example.com',
-    service_key: 'sk_weather_secret_value',
+    service_key_sealed: 'v1:k:AAAAAAAAAAAAAAAA::AAAAAAAAAAAAAAAAAAAAAA',
   });
   ada = await createUser('ada');
   bob = await createUser('bob');
@@ -77,7 +77,7 @@ describe('partner service repository', () => {
       slug: 'weather',
       name: 'Other',
       api_base_url: 'https://other.example.com',
-      service_key: 'sk_other',
+      service_key_sealed: 'v1:k:BBBBBBBBBBBBBBBB::AAAAAAAAAAAAAAAAAAAAAA',
     });
     expect(again).toBeUndefined();
     expect(await findExistingPartnerServiceSlugs(database.db, ['weather', 'slack'])).toEqual(

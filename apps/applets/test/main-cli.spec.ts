@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { generateKeyringEntry } from '@ittd/platform';
 import { createTestDatabase, spawnTsx, testRedisUrl, type TestDatabase } from '@ittd/platform/testing';
 
 const MAIN = 'src/main.ts';
@@ -19,7 +20,14 @@ describe('src/main.ts', () => {
     expect(await proc.exited()).toBe(0);
     const described = JSON.parse(proc.stdout()) as { env: { name: string; secret: boolean }[] };
     const secrets = described.env.filter((field) => field.secret).map((field) => field.name);
-    expect(secrets.sort()).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+    expect(secrets.sort()).toEqual([
+      'ADMIN_TOKEN',
+      'DATABASE_URL',
+      'EVENTS_SECRETS_KEYS',
+      'METRICS_TOKEN',
+      'REDIS_URL',
+      'SECRETS_KEYS',
+    ]);
     expect(described.env.map((field) => field.name)).toContain('API_RATE_LIMIT_PER_MINUTE');
   });
 
@@ -36,6 +44,8 @@ describe('src/main.ts', () => {
       DATABASE_URL: database.url,
       REDIS_URL: testRedisUrl(),
       ADMIN_TOKEN: 'a-long-enough-admin-token-for-tests',
+      SECRETS_KEYS: generateKeyringEntry('cli'),
+      EVENTS_SECRETS_KEYS: generateKeyringEntry('cli-events'),
       LOG_LEVEL: 'warn',
     });
     expect(await proc.exited()).toBe(0);

@@ -3,6 +3,7 @@ import * as createTriggerSubscriptions from './0001-create-trigger-subscriptions
 import * as createTriggerEvents from './0002-create-trigger-events';
 import * as createPartners from './0003-create-partners';
 import * as createAppletTriggers from './0004-create-applet-triggers';
+import * as sealPartnerKeys from './0005-seal-partner-keys';
 
 /**
  * The trigger poller's migrations as a static record, because the service is bundled by esbuild and cannot
@@ -16,4 +17,5 @@ export const triggerPollerMigrations: Record<string, Migration> = {
   '0002-create-trigger-events': createTriggerEvents,
   '0003-create-partners': createPartners,
   '0004-create-applet-triggers': createAppletTriggers,
+  '0005-seal-partner-keys': sealPartnerKeys,
 };

@@ -4,14 +4,20 @@ import {
   boolField,
   configField,
   databaseConfig,
+  eventSecretsConfig,
   eventsConfig,
   httpConfig,
   intField,
+  partnerUrlConfig,
+  preAuthRateLimitConfig,
   redisConfig,
+  secretsConfig,
 } from '@ittd/platform';
 
 /**
- * The trigger poller's environment: the platform's HTTP, logging, lifecycle, Postgres and Redis groups, plus
+ * The trigger poller's environment: the platform's HTTP, logging, lifecycle, Postgres, Redis and events
+ * groups, its security groups (SECRETS_KEYS sealing partner keys, EVENTS_SECRETS_KEYS opening them in events,
+ * the pre-authentication rate limit of notifications, the partner URL rules), plus
  * the admin token, the polling cadence, partner call limits and the worker's settings. `describe-config`
  * prints it.
  *
@@ -24,6 +30,10 @@ export const configSchema = z.object({
   ...databaseConfig,
   ...redisConfig,
   ...eventsConfig,
+  ...secretsConfig,
+  ...eventSecretsConfig,
+  ...preAuthRateLimitConfig,
+  ...partnerUrlConfig,
   // A full notification (1000 entries of up to 128-character ids) is about 150 kB: more than the platform's 100kb.
   BODY_LIMIT: configField(httpConfig.BODY_LIMIT.unwrap().default('256kb'), {
     description: 'largest accepted JSON request body (bytes, or with kb/mb); fits a 1000-entry notification',

@@ -1,7 +1,9 @@
-import { createHttpService, type ServiceDefinition } from '@ittd/platform';
+import { createHttpService, resealColumns, SecretKeyring, type ServiceDefinition } from '@ittd/platform';
 import { triggerPollerMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
+import { partnerKeyContext } from './data/partner-key-sealing';
+import { partnerSecurity } from './partner/partner-security';
 import { triggerPollerSubscriptions } from './events/trigger-poller-subscriptions';
 import { mountTriggerPollerApi } from './http/trigger-poller-api';
 import { triggerPollerSchedules } from './jobs/enqueue-due-polls-schedule';
@@ -18,6 +20,14 @@ import { createPollWorker } from './jobs/poll-worker';
  *   const web = await startService(triggerPollerService, { env, port: 0, host: '127.0.0.1' });
  *   const worker = await startService(triggerPollerService, { env, mode: 'worker', port: 0, host: '127.0.0.1' });
  */
+/** The column trigger-poller keeps sealed: every partner's service key. */
+export const triggerPollerSealedColumn = {
+  table: 'partners',
+  keyColumn: 'slug',
+  column: 'service_key_sealed',
+  context: partnerKeyContext,
+};
+
 export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = {
   name: 'trigger-poller',
   config: configSchema,
@@ -27,10 +37,31 @@ export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = 
       ...ctx,
       bodyLimit: ctx.config.BODY_LIMIT,
       routes: (app) =>
-        mountTriggerPollerApi(app, { db: ctx.db, jobs: pollJobs(ctx), adminToken: ctx.config.ADMIN_TOKEN }),
+        mountTriggerPollerApi(app, {
+          db: ctx.db,
+          jobs: pollJobs(ctx),
+          adminToken: ctx.config.ADMIN_TOKEN,
+          security: partnerSecurity(ctx),
+          redis: ctx.redis,
+          redisKeyPrefix: ctx.config.REDIS_KEY_PREFIX,
+          preAuthLimitPerMinute: ctx.config.PREAUTH_RATE_LIMIT_PER_MINUTE,
+        }),
     }),
   worker: createPollWorker,
   schedules: triggerPollerSchedules,
+  jobs: {
+    // Seals every stored partner key again under the first key of SECRETS_KEYS (README "Security").
+    'rotate-secrets': async (ctx) => {
+      await resealColumns(
+        ctx.db,
+        SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS),
+        [triggerPollerSealedColumn],
+        {
+          logger: ctx.logger,
+        },
+      );
+    },
+  },
   // Publishes trigger-event.recorded; keeps subscriptions and partners from applets' events (in the worker).
   events: { publishes: true, subscriptions: triggerPollerSubscriptions },
 };

@@ -3,6 +3,8 @@ import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
+import { partnerKeyContext } from '../src/data/partner-key-sealing';
+import { partnerSecurity } from '../src/partner/partner-security';
 
 let service: TriggerPollerTestService;
 const partner = { url: 'https://weather.example.com/api', serviceKey: 'sk_weather_secret_0123456789abcdef' };
@@ -57,10 +59,13 @@ describe('partners', () => {
     }
     const stored = await service.db
       .selectFrom('partners')
-      .select('service_key')
+      .select('service_key_sealed')
       .where('slug', '=', 'weather')
       .executeTakeFirstOrThrow();
-    expect(stored.service_key).toBe(newKey);
+    expect(stored.service_key_sealed).not.toContain(newKey);
+    expect(
+      partnerSecurity(service.ctx).keyring.open(stored.service_key_sealed, partnerKeyContext('weather')),
+    ).toBe(newKey);
     expect((await service.request('GET', '/admin/partners/nope', { token: service.adminToken })).status).toBe(
       404,
     );

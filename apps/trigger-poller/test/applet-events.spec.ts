@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '@ittd/platform/testing';
 import {
   appletChanged,
   partnerServiceChanged,
+  partnerServiceKeyContext,
   triggerEventRecorded,
   type AppletChangedEvent,
   type TriggerEventRecordedEvent,
@@ -30,6 +31,13 @@ import {
   waitFor,
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
+import { partnerKeyContext } from '../src/data/partner-key-sealing';
+import { partnerSecurity } from '../src/partner/partner-security';
+
+/** A service key sealed as applets publishes it (the engine's EVENTS_SECRETS_KEYS, this slug's context). */
+function sealForEvent(serviceKey: string, slug: string): string {
+  return partnerSecurity(service.ctx).eventKeys.seal(serviceKey, partnerServiceKeyContext(slug));
+}
 
 let service: TriggerPollerTestService;
 let partner: FakePartner;
@@ -74,7 +82,11 @@ afterAll(async () => {
 });
 
 describe('applet.changed handler (called directly)', () => {
-  const deps = () => ({ db: service.db, jobs: pollJobs(service.ctx) });
+  const deps = () => ({
+    db: service.db,
+    jobs: pollJobs(service.ctx),
+    security: partnerSecurity(service.ctx),
+  });
   const handle = (event: AppletChangedEvent, requestId?: string) =>
     handleAppletChanged(deps(), event, { eventId: randomUUID(), requestId });
   const subscription = (identity: string) =>
@@ -204,7 +216,7 @@ describe('applet.changed handler (called directly)', () => {
         version: 1,
         name: 'Latecomer',
         api_base_url: 'https://latecomer.example',
-        service_key: 'sk_latecomer_0123456789',
+        service_key_sealed: sealForEvent('sk_latecomer_0123456789', 'latecomer'),
         changed_at: new Date().toISOString(),
       },
       { eventId: randomUUID(), requestId: 'req-partner' },
@@ -218,7 +230,7 @@ describe('applet.changed handler (called directly)', () => {
       version: 2,
       name: 'Mail',
       api_base_url: 'https://mail.example',
-      service_key: 'sk_mail_v2_0123456789',
+      service_key_sealed: sealForEvent('sk_mail_v2_0123456789', 'mail'),
       changed_at: new Date().toISOString(),
     };
     const partnerDeps = deps();
@@ -226,16 +238,21 @@ describe('applet.changed handler (called directly)', () => {
     expect(
       await handlePartnerServiceChanged(
         partnerDeps,
-        { ...event, version: 1, service_key: 'sk_mail_v1_0123456789' },
+        { ...event, version: 1, service_key_sealed: sealForEvent('sk_mail_v1_0123456789', 'mail') },
         { eventId: randomUUID() },
       ),
     ).toBe(false);
     const row = await service.db
       .selectFrom('partners')
-      .select(['name', 'service_key', 'version'])
+      .select(['name', 'service_key_sealed', 'version'])
       .where('slug', '=', 'mail')
       .executeTakeFirstOrThrow();
-    expect(row).toEqual({ name: 'Mail', service_key: 'sk_mail_v2_0123456789', version: 2 });
+    expect(row).toMatchObject({ name: 'Mail', version: 2 });
+    // Stored sealed under this service's own keys (not the events keys), never in clear.
+    expect(row.service_key_sealed).not.toContain('sk_mail');
+    expect(partnerSecurity(service.ctx).keyring.open(row.service_key_sealed, partnerKeyContext('mail'))).toBe(
+      'sk_mail_v2_0123456789',
+    );
   });
 });
 
@@ -298,7 +315,7 @@ describe('events end to end: applets publish, the worker keeps subscriptions, po
       version: 1,
       name: 'E2E partner',
       api_base_url: partner.url,
-      service_key: partner.serviceKey,
+      service_key_sealed: sealForEvent(partner.serviceKey, slug),
       changed_at: new Date().toISOString(),
     });
     partner.addEvents('ti_e2e', [{ id: 'old_1', timestamp: 1_700_000_001, ingredients: { City: 'Berlin' } }]);

@@ -15,6 +15,7 @@ import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
+import { partnerSecurity } from '../src/partner/partner-security';
 
 let service: TriggerPollerTestService;
 let partner: FakePartner;
@@ -48,6 +49,8 @@ beforeAll(async () => {
     logger: service.ctx.logger,
     timeoutMs: 5000,
     partnerConcurrency: new PartnerConcurrency(5),
+    keyring: partnerSecurity(service.ctx).keyring,
+    urlPolicy: partnerSecurity(service.ctx).urlPolicy,
     retryBaseMs: 1000,
     retryMaxMs: 6 * 3600 * 1000,
     maxAttempts: 3,

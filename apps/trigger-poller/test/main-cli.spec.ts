@@ -39,12 +39,19 @@ describe('src/main.ts', () => {
       schedules: { name: string; cron: string; timezone: string }[];
     };
     expect(described.service).toBe('trigger-poller');
-    expect(described.jobs).toEqual(['enqueue-due-polls']);
+    expect(described.jobs).toEqual(['enqueue-due-polls', 'rotate-secrets']);
     expect(described.schedules).toEqual([
       expect.objectContaining({ name: 'enqueue-due-polls', cron: '* * * * *', timezone: 'UTC' }),
     ]);
     const secrets = described.env.filter((field) => field.secret).map((field) => field.name);
-    expect(secrets.sort()).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+    expect(secrets.sort()).toEqual([
+      'ADMIN_TOKEN',
+      'DATABASE_URL',
+      'EVENTS_SECRETS_KEYS',
+      'METRICS_TOKEN',
+      'REDIS_URL',
+      'SECRETS_KEYS',
+    ]);
     expect(described.env.map((field) => field.name)).toEqual(
       expect.arrayContaining([
         'POLL_INTERVAL_SECONDS',

@@ -12,6 +12,7 @@ import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
+import { partnerSecurity } from '../src/partner/partner-security';
 
 // The neighbour of issue 7, item 6: a JSON value from outside too deep or too large to be stored or
 // re-encoded. JSON.parse reads an array 100,000 levels deep, but JSON.stringify overflows its stack on it and
@@ -111,6 +112,7 @@ describe('a partner answer with an event too deep to store', () => {
 
     const checked = await fetchTriggerEvents({
       apiBaseUrl: partner.url,
+      urlPolicy: partnerSecurity(service.ctx).urlPolicy,
       serviceKey: partner.serviceKey,
       serviceSlug: 'fake',
       triggerSlug: 'new_thing',

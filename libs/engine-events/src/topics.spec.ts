@@ -1,6 +1,12 @@
-import { EventPayloadError, parseEvent } from '@ittd/platform';
+import { EventPayloadError, generateKeyringEntry, parseEvent, SecretKeyring } from '@ittd/platform';
 import { describe, expect, it } from 'vitest';
-import { actionRunFinished, appletChanged, partnerServiceChanged, triggerEventRecorded } from './index';
+import {
+  actionRunFinished,
+  appletChanged,
+  partnerServiceChanged,
+  partnerServiceKeyContext,
+  triggerEventRecorded,
+} from './index';
 
 const applet = {
   applet_id: '7',
@@ -44,14 +50,19 @@ describe('engine topics', () => {
       version: 1,
       name: 'Weather',
       api_base_url: 'https://weather.example',
-      service_key: 'sk_1',
+      service_key_sealed: SecretKeyring.fromSetting(generateKeyringEntry('e1')).seal(
+        'sk_1234567890abcdef',
+        partnerServiceKeyContext('weather'),
+      ),
       changed_at: '2026-11-30T10:00:00.000Z',
     };
     expect(parseEvent(partnerServiceChanged, ok)).toEqual(ok);
     expect(() => parseEvent(partnerServiceChanged, { ...ok, api_base_url: 'ftp://x' })).toThrow(
       /api_base_url/,
     );
-    expect(() => parseEvent(partnerServiceChanged, { ...ok, service_key: '' })).toThrow(/service_key/);
+    expect(() =>
+      parseEvent(partnerServiceChanged, { ...ok, service_key_sealed: 'sk_in_clear_0123' }),
+    ).toThrow(/service_key_sealed/);
   });
 
   it('carry trigger ingredients as the partner sent them, and action run outcomes', () => {

@@ -12,6 +12,10 @@ export * from './db';
 export * from './redis';
 export * from './service';
 
+// --- security: secrets at rest, partner calls ---
+export * from './crypto';
+export * from './outbound';
+
 // --- jobs and schedules ---
 export * from './jobs';
 export * from './schedule';

@@ -245,7 +245,7 @@ describe('describeConfig', () => {
       required: false,
       description: 'an optional setting',
     });
-    expect(secretKeys(schema)).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    expect(secretKeys(schema)).toEqual(['METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
   });
 
   it('redacts secrets in a config copy meant for logs', () => {

@@ -114,7 +114,9 @@ describe('the HTTP stack of a started service', () => {
   it('counts requests by route template and status at /metrics', async () => {
     await fetch(`${service.url}/notes/17`);
     await fetch(`${service.url}/notes/18`);
-    const response = await fetch(`${service.url}/metrics`);
+    // /metrics is on its own listener (METRICS_PORT), not on the API port.
+    expect((await fetch(`${service.url}/metrics`)).status).toBe(404);
+    const response = await fetch(`${service.metricsUrl}/metrics`);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toContain(

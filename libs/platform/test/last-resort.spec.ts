@@ -50,7 +50,7 @@ describe('the last resort of a service process', { timeout: 120_000 }, () => {
         .filter((line) => line.msg === 'component stopped')
         .map((line) => line.component);
       // Every component stopped (the order is the in-process test's: pino's exit flush may reorder lines).
-      expect(stopped.sort()).toEqual(['http-server', 'postgres', 'redis']);
+      expect(stopped.sort()).toEqual(['http-server', 'metrics-server', 'postgres', 'redis']);
     },
   );
 

@@ -22,13 +22,16 @@ export interface AppletsTable {
   updated_at: Generated<Date>;
 }
 
-/** `partner_services`: from `partner-service.changed`; `service_key` is a secret (see migration 0002). */
+/**
+ * `partner_services`: from `partner-service.changed`; `service_key_sealed` is the key sealed under
+ * SECRETS_KEYS (`partnerKeyContext`), opened only to call the partner.
+ */
 export interface PartnerServicesTable {
   slug: string;
   version: number;
   name: string;
   api_base_url: string;
-  service_key: string;
+  service_key_sealed: string;
   updated_at: Generated<Date>;
 }
 

@@ -1,20 +1,36 @@
-import type { PartnerServiceChangedEvent } from '@ittd/engine-events';
-import { sql, type Selectable } from 'kysely';
-import type { ActionsDatabase, PartnerServicesTable } from './database';
+import type { SecretKeyring } from '@ittd/platform';
+import { sql } from 'kysely';
+import { partnerKeyContext } from '../partner/partner-security';
+import type { ActionsDatabase } from './database';
 
-/** What calling a partner needs, key included: for the action-run job only, never for an answer or a log. */
-export type PartnerEndpoint = Pick<Selectable<PartnerServicesTable>, 'slug' | 'api_base_url' | 'service_key'>;
+/** What calling a partner needs, the key opened: for the action-run job only, never for an answer or a log. */
+export interface PartnerEndpoint {
+  slug: string;
+  api_base_url: string;
+  service_key: string;
+}
+
+/** A partner as `partner-service.changed` gives it, the key opened (from the event's sealed one). */
+export interface PartnerChange {
+  slug: string;
+  version: number;
+  name: string;
+  api_base_url: string;
+  service_key: string;
+}
 
 /**
  * Applies a `partner-service.changed` event: inserts the partner, or overwrites it when the event's
- * `version` is newer (older or equal versions are ignored). Resolves whether the row changed.
+ * `version` is newer (older or equal versions are ignored). The key is stored sealed under `keyring`.
+ * Resolves whether the row changed.
  *
  * @example
- *   await applyPartnerChange(trx, event);
+ *   await applyPartnerChange(trx, { slug, version, name, api_base_url, service_key }, keyring);
  */
 export async function applyPartnerChange(
   db: ActionsDatabase,
-  event: PartnerServiceChangedEvent,
+  event: PartnerChange,
+  keyring: SecretKeyring,
 ): Promise<boolean> {
   const result = await db
     .insertInto('partner_services')
@@ -23,7 +39,7 @@ export async function applyPartnerChange(
       version: event.version,
       name: event.name,
       api_base_url: event.api_base_url,
-      service_key: event.service_key,
+      service_key_sealed: keyring.seal(event.service_key, partnerKeyContext(event.slug)),
     })
     .onConflict((oc) =>
       oc
@@ -32,7 +48,7 @@ export async function applyPartnerChange(
           version: (eb) => eb.ref('excluded.version'),
           name: (eb) => eb.ref('excluded.name'),
           api_base_url: (eb) => eb.ref('excluded.api_base_url'),
-          service_key: (eb) => eb.ref('excluded.service_key'),
+          service_key_sealed: (eb) => eb.ref('excluded.service_key_sealed'),
           updated_at: sql<Date>`now()`,
         })
         .where('partner_services.version', '<', (eb) => eb.ref('excluded.version')),
@@ -42,18 +58,26 @@ export async function applyPartnerChange(
 }
 
 /**
- * The endpoint and key of a partner service; undefined when no `partner-service.changed` came for it yet.
+ * The endpoint and key (opened with `keyring`) of a partner service; undefined when no
+ * `partner-service.changed` came for it yet. Throws `SecretOpenError` for a key the keyring cannot open.
  *
  * @example
- *   const partner = await findPartnerEndpoint(db, 'slack');
+ *   const partner = await findPartnerEndpoint(db, 'slack', keyring);
  */
 export async function findPartnerEndpoint(
   db: ActionsDatabase,
   slug: string,
+  keyring: SecretKeyring,
 ): Promise<PartnerEndpoint | undefined> {
-  return db
+  const row = await db
     .selectFrom('partner_services')
-    .select(['slug', 'api_base_url', 'service_key'])
+    .select(['slug', 'api_base_url', 'service_key_sealed'])
     .where('slug', '=', slug)
     .executeTakeFirst();
+  if (row === undefined) return undefined;
+  return {
+    slug: row.slug,
+    api_base_url: row.api_base_url,
+    service_key: keyring.open(row.service_key_sealed, partnerKeyContext(row.slug)),
+  };
 }

@@ -1,6 +1,7 @@
 import {
   appletChanged,
   partnerServiceChanged,
+  partnerServiceKeyContext,
   triggerEventRecorded,
   type AppletChangedEvent,
   type PartnerServiceChangedEvent,
@@ -19,6 +20,7 @@ import {
 import { applyAppletChange } from '../data/applet-repository';
 import type { ActionsDatabase } from '../data/database';
 import { applyPartnerChange } from '../data/partner-repository';
+import { partnerSecurity, type PartnerSecurity } from '../partner/partner-security';
 import { actionJobs, enqueueRuns } from '../jobs/action-jobs';
 
 /** The name of this service's subscriptions (one consumer group per topic). */
@@ -30,6 +32,8 @@ export interface EventHandlerDependencies {
   logger: Logger;
   /** Enqueues an `action-run` job per run (unique per run); resolves how many were new. */
   enqueue(runs: readonly PendingRun[]): Promise<number>;
+  /** Opens the keys events carry (EVENTS_SECRETS_KEYS) and seals the stored ones (SECRETS_KEYS). */
+  security: Pick<PartnerSecurity, 'keyring' | 'eventKeys'>;
 }
 
 /**
@@ -60,7 +64,9 @@ export async function handleAppletChanged(
 
 /**
  * `partner-service.changed`: keeps the partner's endpoint and key, once per event and only for a newer
- * `version`. Logs the slug and version only, never the event (it holds the key).
+ * `version`. The key comes sealed under the engine's events keys; it is opened and stored sealed under this
+ * service's SECRETS_KEYS (one the events keys cannot open throws: retried, then dead-lettered). Logs the
+ * slug and version only, never the event.
  *
  * @example
  *   await handlePartnerChanged(deps, event, context);
@@ -71,7 +77,20 @@ export async function handlePartnerChanged(
   context: Pick<EventContext, 'eventId' | 'requestId'>,
 ): Promise<void> {
   const outcome = await withInbox(deps.db, SUBSCRIPTION, context.eventId, (trx) =>
-    applyPartnerChange(trx, event),
+    applyPartnerChange(
+      trx,
+      {
+        slug: event.slug,
+        version: event.version,
+        name: event.name,
+        api_base_url: event.api_base_url,
+        service_key: deps.security.eventKeys.open(
+          event.service_key_sealed,
+          partnerServiceKeyContext(event.slug),
+        ),
+      },
+      deps.security.keyring,
+    ),
   );
   deps.logger.debug(
     {
@@ -157,6 +176,7 @@ export function actionsSubscriptions(ctx: ActionsContext): Subscription<unknown>
     db: ctx.db,
     logger: ctx.logger,
     enqueue: (runs) => enqueueRuns(jobs, runs),
+    security: partnerSecurity(ctx),
   };
   const options = eventsOptions(ctx);
   return [

@@ -4,6 +4,7 @@ import type { ActionsContext } from '../actions-context';
 import type { PendingRun } from '../data/action-run-repository';
 import { defineActionRunJob, type actionRunPayload } from './action-run-job';
 import { PartnerRateLimit } from './partner-rate-limit';
+import { partnerSecurity } from '../partner/partner-security';
 
 /** The job queue of a service context and its `action-run` definition. */
 export interface ActionJobs {
@@ -66,6 +67,8 @@ export function actionJobs(ctx: ActionsContext): ActionJobs {
         ]),
         timeoutMs: ctx.config.PARTNER_TIMEOUT_MS,
         maxAnswerBytes: ctx.config.PARTNER_MAX_ANSWER_BYTES,
+        keyring: partnerSecurity(ctx).keyring,
+        urlPolicy: partnerSecurity(ctx).urlPolicy,
         maxAttempts: ctx.config.ACTION_MAX_ATTEMPTS,
         appletUrlBase: ctx.config.APPLET_URL_BASE,
       },

@@ -7,6 +7,8 @@ import {
   type EventMetrics,
   type JobContext,
   type JobDefinition,
+  type OutboundUrlPolicy,
+  type SecretKeyring,
 } from '@ittd/platform';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
@@ -64,6 +66,10 @@ export interface ActionRunDependencies {
   finished?: Counter<'service' | 'status'>;
   timeoutMs: number;
   maxAnswerBytes: number;
+  /** Opens the stored partner keys (SECRETS_KEYS). */
+  keyring: SecretKeyring;
+  /** Checks the partner's URL before each call. */
+  urlPolicy: OutboundUrlPolicy;
   /** Partner calls of one run before a retryable failure is final. */
   maxAttempts: number;
   /** `ifttt_source.url` is `<appletUrlBase>/<applet id>`. */
@@ -197,7 +203,7 @@ export async function runAction(
   const final = claimed.attempts >= deps.maxAttempts || job.attempt >= job.maxAttempts;
   let result: ActionCallResult;
   try {
-    const partner = await findPartnerEndpoint(deps.db, service);
+    const partner = await findPartnerEndpoint(deps.db, service, deps.keyring);
     if (!partner) {
       result = {
         outcome: 'failed',
@@ -227,6 +233,7 @@ export async function runAction(
         requestId: payload.request_id,
         timeoutMs: deps.timeoutMs,
         maxAnswerBytes: deps.maxAnswerBytes,
+        urlPolicy: deps.urlPolicy,
         signal: job.signal,
       });
     }

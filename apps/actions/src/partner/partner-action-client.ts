@@ -1,6 +1,6 @@
 import type { StepFields } from '@ittd/service-api';
 import { z } from 'zod';
-import { readBodyText } from './read-body-text';
+import { OutboundUrlError, readLimitedBody, type OutboundUrlPolicy } from '@ittd/platform';
 
 /** One `POST {api_base_url}/ifttt/v1/actions/{action_slug}` (IFTTT Service API "run action"). */
 export interface ActionCall {
@@ -17,8 +17,10 @@ export interface ActionCall {
   /** Sent as `X-Request-ID`: the id of the firing, the same on every attempt. */
   requestId: string;
   timeoutMs: number;
-  /** Most bytes of the answer read. */
+  /** Most bytes of the answer read; a longer answer is a failed call. */
   maxAnswerBytes: number;
+  /** Checked before the call (DNS can change): a refused URL is a failed call, nothing is sent. */
+  urlPolicy: OutboundUrlPolicy;
   /** The job's signal: aborting it aborts the call and rethrows the abort reason. */
   signal: AbortSignal;
 }
@@ -63,18 +65,27 @@ function parseJson(text: string | undefined): unknown {
  * Asks a partner to run an action and classifies the answer (see {@link ActionCallResult}); never throws for
  * what the partner does (only the job's own abort is rethrown). The request body is the Service API's
  * `ActionRunRequest`: `{actionFields, user: {timezone}, ifttt_source: {id, url}}`, with `IFTTT-Service-Key`
- * and `X-Request-ID`. At most `maxAnswerBytes` of the answer are read, within `timeoutMs` in all.
+ * and `X-Request-ID`. The URL is checked against the partner URL policy first (refused: `failed`, nothing
+ * sent). At most `maxAnswerBytes` of the answer are read, within `timeoutMs` in all; a longer answer is
+ * `failed`, not retried.
  *
  * @example
  *   const result = await callPartnerAction({ apiBaseUrl: 'https://slack.example', serviceKey, serviceSlug: 'slack',
  *     actionSlug: 'post_message', actionFields: { text: 'Rain in Berlin' }, userTimezone: 'Europe/Berlin',
  *     source: { id: '7', url: 'https://ittd.example/applets/7' }, requestId: 'req-1', timeoutMs: 10_000,
- *     maxAnswerBytes: 1_048_576, signal });
+ *     maxAnswerBytes: 1_048_576, urlPolicy, signal });
  *   // { outcome: 'success', status: 200, partnerRecordId: 'msg_9', note: null }
  */
 export async function callPartnerAction(call: ActionCall): Promise<ActionCallResult> {
   const url = `${call.apiBaseUrl.replace(/\/+$/, '')}/ifttt/v1/actions/${encodeURIComponent(call.actionSlug)}`;
   const what = `partner ${call.serviceSlug} (action ${call.actionSlug})`;
+  try {
+    await call.urlPolicy.check(call.apiBaseUrl);
+  } catch (error) {
+    if (!(error instanceof OutboundUrlError)) throw error;
+    // A name that does not resolve may later; a URL that breaks the rules stays refused until it changes.
+    return failed(`${what} was not called: its api_base_url ${error.message}`, error.kind === 'unresolvable');
+  }
   const timeout = AbortSignal.timeout(call.timeoutMs);
   let status: number;
   let bodyText: string | undefined;
@@ -96,7 +107,7 @@ export async function callPartnerAction(call: ActionCall): Promise<ActionCallRes
       redirect: 'error',
     });
     status = response.status;
-    bodyText = await readBodyText(response, call.maxAnswerBytes);
+    bodyText = await readLimitedBody(response, call.maxAnswerBytes);
   } catch (error) {
     if (call.signal.aborted) throw call.signal.reason;
     if (timeout.aborted) {
@@ -111,14 +122,21 @@ export async function callPartnerAction(call: ActionCall): Promise<ActionCallRes
     return failed(`${what} could not be reached: ${reason}`, true);
   }
 
+  if (bodyText === undefined) {
+    // Not retried: a 2xx this large may mean the action ran, and a retry could run it twice.
+    return {
+      ...failed(
+        `${what} answered HTTP ${status} with a body over ${call.maxAnswerBytes} bytes (PARTNER_MAX_ANSWER_BYTES); not read`,
+        false,
+      ),
+      status,
+    };
+  }
   if (status >= 200 && status <= 299) {
     const parsed = actionRunResponse.safeParse(parseJson(bodyText));
     if (parsed.success)
       return { outcome: 'success', status, partnerRecordId: parsed.data.data[0].id, note: null };
-    const note =
-      bodyText === undefined
-        ? `${what} answered HTTP ${status} with a body over ${call.maxAnswerBytes} bytes; no record id kept`
-        : `${what} answered HTTP ${status} without data[0].id; no record id kept`;
+    const note = `${what} answered HTTP ${status} without data[0].id; no record id kept`;
     return { outcome: 'success', status, partnerRecordId: null, note };
   }
 

@@ -3,12 +3,15 @@ import {
   actionRunFinished,
   appletChanged,
   partnerServiceChanged,
+  partnerServiceKeyContext,
   triggerEventRecorded,
   type ActionRunFinishedEvent,
   type AppletChangedEvent,
 } from '@ittd/engine-events';
 import {
+  generateKeyringEntry,
   OutboxRelay,
+  SecretKeyring,
   publish,
   runEventsMigrations,
   startService,
@@ -49,6 +52,8 @@ export interface ActionsTestEnv {
   partner: FakePartner;
   adminToken: string;
   env: Record<string, string>;
+  /** The engine's event keys (EVENTS_SECRETS_KEYS): what applets seals partner keys in events with. */
+  eventKeys: SecretKeyring;
   finished: ReceivedFinished[];
   /** Publishes an event on a topic as another service would (committed outbox row, relayed). */
   publish<T>(topic: Topic<T>, event: T, requestId?: string): Promise<void>;
@@ -101,8 +106,13 @@ export async function startActionsTestEnv(extraEnv: Record<string, string> = {})
     DATABASE_POOL_MAX: '4',
     ACTION_RETRY_BASE_MS: '20',
     PARTNER_TIMEOUT_MS: '2000',
+    // The fake partner listens on http://127.0.0.1: the local environment allows that (and only it).
+    ENVIRONMENT: 'local',
+    SECRETS_KEYS: generateKeyringEntry('actions-test'),
+    EVENTS_SECRETS_KEYS: generateKeyringEntry('events-test'),
     ...extraEnv,
   };
+  const eventKeys = SecretKeyring.fromSetting(env.EVENTS_SECRETS_KEYS);
   const partner = await startFakePartner();
   const web = await startService(actionsService, { env, port: 0, host: '127.0.0.1' });
   const worker = await startService(actionsService, { env, mode: 'worker', port: 0, host: '127.0.0.1' });
@@ -145,6 +155,7 @@ export async function startActionsTestEnv(extraEnv: Record<string, string> = {})
     partner,
     adminToken,
     env,
+    eventKeys,
     finished,
     publish: publishEvent,
     async publishPartner(slug, options = {}) {
@@ -153,7 +164,10 @@ export async function startActionsTestEnv(extraEnv: Record<string, string> = {})
         version: options.version ?? 1,
         name: `Fake ${slug}`,
         api_base_url: options.url ?? partner.url,
-        service_key: options.serviceKey ?? partner.serviceKey,
+        service_key_sealed: eventKeys.seal(
+          options.serviceKey ?? partner.serviceKey,
+          partnerServiceKeyContext(slug),
+        ),
         changed_at: new Date().toISOString(),
       });
     },

@@ -1,18 +1,26 @@
 import type { ColumnType, Generated, GeneratedAlways, Kysely } from 'kysely';
 import type { StepFields } from '../domain/step-fields';
 
+/** The sealing context of a stored partner service key: binds the sealed value to its row. */
+export function partnerServiceKeyContext(slug: string): string {
+  return `applets.partner_services.service_key:${slug}`;
+}
+
 /**
  * A jsonb column: read as the parsed value, written as a JSON string (so pg never turns an array into a
  * Postgres array by accident).
  */
 export type JsonColumn<T> = ColumnType<T, string, string>;
 
-/** `partner_services`: the registry. `service_key` is a secret: select it only where it is sent out. */
+/**
+ * `partner_services`: the registry. `service_key_sealed` is the service key sealed under SECRETS_KEYS
+ * (context {@link partnerServiceKeyContext}); select it only to publish `partner-service.changed`.
+ */
 export interface PartnerServicesTable {
   slug: string;
   name: string;
   api_base_url: string;
-  service_key: string;
+  service_key_sealed: string;
   /** +1 per change; the `version` of `partner-service.changed`. */
   version: Generated<number>;
   created_at: Generated<Date>;
@@ -28,11 +36,17 @@ export interface UsersTable {
   created_at: Generated<Date>;
 }
 
-/** `api_tokens`: SHA-256 hex of each bearer token, never the token itself. */
+/**
+ * `api_tokens`: SHA-256 hex of each bearer token, never the token itself; a revoked token's row is deleted.
+ * `expires_at` null: never expires. `last_used_at` is updated at most once a minute.
+ */
 export interface ApiTokensTable {
   id: GeneratedAlways<string>;
   user_id: string;
   token_sha256: string;
+  name: Generated<string>;
+  expires_at: Date | null;
+  last_used_at: Generated<Date | null>;
   created_at: Generated<Date>;
 }
 

@@ -1,15 +1,15 @@
 import { sql, type Selectable } from 'kysely';
 import type { AppletsDatabase, PartnerServicesTable } from './database';
 
-/** A registry row as it may leave the service: everything except the secret `service_key`. */
-export type PartnerServiceRow = Omit<Selectable<PartnerServicesTable>, 'service_key'>;
+/** A registry row as it may leave the service: everything except the sealed `service_key_sealed`. */
+export type PartnerServiceRow = Omit<Selectable<PartnerServicesTable>, 'service_key_sealed'>;
 
-/** What registering a partner service stores. */
+/** What registering a partner service stores; the key sealed (`partnerServiceKeyContext`). */
 export interface NewPartnerServiceRow {
   slug: string;
   name: string;
   api_base_url: string;
-  service_key: string;
+  service_key_sealed: string;
 }
 
 const publicColumns = ['slug', 'name', 'api_base_url', 'version', 'created_at', 'updated_at'] as const;
@@ -19,7 +19,7 @@ const publicColumns = ['slug', 'name', 'api_base_url', 'version', 'created_at', 
  * 409 without parsing a unique-violation error.
  *
  * @example
- *   const row = await insertPartnerService(db, { slug: 'weather', name: 'Weather', api_base_url, service_key });
+ *   const row = await insertPartnerService(db, { slug: 'weather', name: 'Weather', api_base_url, service_key_sealed });
  */
 export async function insertPartnerService(
   db: AppletsDatabase,
@@ -33,12 +33,12 @@ export async function insertPartnerService(
     .executeTakeFirst();
 }
 
-/** A registry row with its secret key: only for publishing `partner-service.changed`, never for an answer. */
+/** A registry row with its sealed key: only for publishing `partner-service.changed`, never for an answer. */
 export type PartnerServiceRowWithKey = Selectable<PartnerServicesTable>;
 
 /** What changing a partner service may set. */
 export type PartnerServiceRowPatch = Partial<
-  Pick<NewPartnerServiceRow, 'name' | 'api_base_url' | 'service_key'>
+  Pick<NewPartnerServiceRow, 'name' | 'api_base_url' | 'service_key_sealed'>
 >;
 
 /**
@@ -46,7 +46,7 @@ export type PartnerServiceRowPatch = Partial<
  * (with the key, for the event); `undefined` for an unknown slug.
  *
  * @example
- *   const row = await updatePartnerService(trx, 'weather', { service_key: 'sk_new…' });
+ *   const row = await updatePartnerService(trx, 'weather', { service_key_sealed: keyring.seal('sk_new…', context) });
  */
 export async function updatePartnerService(
   db: AppletsDatabase,

@@ -1,5 +1,5 @@
-import type { Selectable } from 'kysely';
-import type { AppletsDatabase, UsersTable } from './database';
+import { sql, type Selectable } from 'kysely';
+import type { ApiTokensTable, AppletsDatabase, UsersTable } from './database';
 
 /** A user row. */
 export type UserRow = Selectable<UsersTable>;
@@ -63,34 +63,112 @@ export async function updateUserTimezone(
   return db.updateTable('users').set({ timezone }).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
+/** A token row as it may leave the service: never the hash. */
+export type ApiTokenRow = Omit<Selectable<ApiTokensTable>, 'token_sha256' | 'user_id'>;
+
+const tokenColumns = ['id', 'name', 'created_at', 'last_used_at', 'expires_at'] as const;
+
 /**
- * Stores the SHA-256 hex of a new API token for a user.
+ * Stores the SHA-256 hex of a new API token for a user, with its name and optional expiry.
  *
  * @example
- *   await insertApiToken(db, user.id, hashApiToken(token));
+ *   const row = await insertApiToken(db, user.id, hashApiToken(token), { name: 'ci', expiresAt: null });
  */
 export async function insertApiToken(
   db: AppletsDatabase,
   userId: string,
   tokenSha256: string,
-): Promise<void> {
-  await db.insertInto('api_tokens').values({ user_id: userId, token_sha256: tokenSha256 }).execute();
+  meta: { name?: string; expiresAt?: Date | null } = {},
+): Promise<ApiTokenRow> {
+  return db
+    .insertInto('api_tokens')
+    .values({
+      user_id: userId,
+      token_sha256: tokenSha256,
+      expires_at: meta.expiresAt ?? null,
+      ...(meta.name === undefined ? {} : { name: meta.name }),
+    })
+    .returning(tokenColumns)
+    .executeTakeFirstOrThrow();
 }
 
 /**
- * Resolves a token hash to its user's id, or `undefined` for an unknown token.
+ * Resolves a token hash to its token and user, or `undefined` for an unknown, revoked (deleted) or expired
+ * token: expiry is checked by Postgres' clock in the same query, so an expired token fails at once.
  *
  * @example
- *   const userId = await findUserIdByTokenSha256(db, hashApiToken(bearer));
+ *   const found = await findActiveApiToken(db, hashApiToken(bearer));
  */
-export async function findUserIdByTokenSha256(
+export async function findActiveApiToken(
   db: AppletsDatabase,
   tokenSha256: string,
-): Promise<string | undefined> {
-  const row = await db
+): Promise<{ id: string; user_id: string; last_used_at: Date | null } | undefined> {
+  return db
     .selectFrom('api_tokens')
-    .select('user_id')
+    .select(['id', 'user_id', 'last_used_at'])
     .where('token_sha256', '=', tokenSha256)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
     .executeTakeFirst();
-  return row?.user_id;
+}
+
+/**
+ * Records a token's use: `last_used_at = now()` unless it was set within the last minute (so a busy token
+ * costs one write a minute, not one per request).
+ *
+ * @example
+ *   await touchApiToken(db, token.id);
+ */
+export async function touchApiToken(db: AppletsDatabase, tokenId: string): Promise<void> {
+  await db
+    .updateTable('api_tokens')
+    .set({ last_used_at: sql<Date>`now()` })
+    .where('id', '=', tokenId)
+    .where((eb) =>
+      eb.or([
+        eb('last_used_at', 'is', null),
+        eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`),
+      ]),
+    )
+    .execute();
+}
+
+/**
+ * A user's tokens, newest first, expired ones included (they show their `expires_at`); never the hash.
+ *
+ * @example
+ *   const tokens = await listApiTokens(db, '42');
+ */
+export async function listApiTokens(db: AppletsDatabase, userId: string): Promise<ApiTokenRow[]> {
+  return db
+    .selectFrom('api_tokens')
+    .select(tokenColumns)
+    .where('user_id', '=', userId)
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/**
+ * Revokes (deletes) one token of a user; `false` when the user has no such token.
+ *
+ * @example
+ *   if (!(await deleteApiToken(db, '42', '7'))) throw notFound;
+ */
+export async function deleteApiToken(db: AppletsDatabase, userId: string, tokenId: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('api_tokens')
+    .where('user_id', '=', userId)
+    .where('id', '=', tokenId)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/**
+ * Revokes (deletes) every token of a user; resolves how many there were.
+ *
+ * @example
+ *   const revoked = await deleteApiTokensOfUser(db, '42');
+ */
+export async function deleteApiTokensOfUser(db: AppletsDatabase, userId: string): Promise<number> {
+  const result = await db.deleteFrom('api_tokens').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -1,15 +1,15 @@
-import { HttpProblem, publish } from '@ittd/platform';
-import { partnerServiceChanged } from '@ittd/engine-events';
+import { HttpProblem, publish, SecretOpenError } from '@ittd/platform';
+import { partnerServiceChanged, partnerServiceKeyContext as eventKeyContext } from '@ittd/engine-events';
 import type { Transaction } from 'kysely';
-import type { AppletsDatabase, DB } from '../data/database';
+import { partnerServiceKeyContext, type AppletsDatabase, type DB } from '../data/database';
 import {
   insertPartnerService,
   listPartnerServices,
   updatePartnerService,
-  type NewPartnerServiceRow,
   type PartnerServiceRow,
   type PartnerServiceRowPatch,
 } from '../data/partner-service-repository';
+import { checkPartnerUrl, type PartnerSecrets } from './partner-secrets';
 import type { PublishContext } from './publish-context';
 
 /**
@@ -41,16 +41,28 @@ function toPartnerService(row: PartnerServiceRow): PartnerService {
   };
 }
 
-/** What registering a partner service needs; `service_key` is stored and never returned. */
-export type RegisterPartnerServiceInput = NewPartnerServiceRow;
+/** What registering a partner service needs; `service_key` is stored sealed and never returned. */
+export interface RegisterPartnerServiceInput {
+  slug: string;
+  name: string;
+  api_base_url: string;
+  service_key: string;
+}
 
 /** What changing a partner service may set (at least one); a new `service_key` rotates the key. */
-export type ChangePartnerServiceInput = PartnerServiceRowPatch;
+export type ChangePartnerServiceInput = Partial<
+  Pick<RegisterPartnerServiceInput, 'name' | 'api_base_url' | 'service_key'>
+>;
 
-/** Publishes the registry entry after a change, key included (the event is for the engine only). */
+/**
+ * Publishes the registry entry after a change, the key sealed under the engine's events keys (so neither the
+ * outbox row nor the stream holds it in clear; the event is for the engine only).
+ */
 async function publishPartnerServiceChanged(
   trx: Transaction<DB>,
-  row: PartnerServiceRow & { service_key: string },
+  row: PartnerServiceRow,
+  serviceKey: string,
+  secrets: PartnerSecrets,
   publishing: PublishContext,
 ): Promise<void> {
   await publish(
@@ -61,7 +73,7 @@ async function publishPartnerServiceChanged(
       version: row.version,
       name: row.name,
       api_base_url: row.api_base_url,
-      service_key: row.service_key,
+      service_key_sealed: secrets.eventKeys.seal(serviceKey, eventKeyContext(row.slug)),
       changed_at: row.updated_at.toISOString(),
     },
     publishing,
@@ -70,25 +82,32 @@ async function publishPartnerServiceChanged(
 
 /**
  * Registers a partner service and publishes `partner-service.changed` (version 1) in the same transaction;
- * 409 when the slug is taken (the existing key is left untouched, nothing is published).
+ * 422 naming `api_base_url` when the URL breaks the partner URL policy, 409 when the slug is taken (the
+ * existing key is left untouched, nothing is published). The key is stored sealed under SECRETS_KEYS.
  *
  * @example
- *   const service = await registerPartnerService(db, { slug: 'weather', name: 'Weather', api_base_url, service_key });
+ *   const service = await registerPartnerService(db, secrets, { slug: 'weather', name: 'Weather', api_base_url, service_key });
  */
 export async function registerPartnerService(
   db: AppletsDatabase,
+  secrets: PartnerSecrets,
   input: RegisterPartnerServiceInput,
   publishing: PublishContext = {},
 ): Promise<PartnerService> {
+  await checkPartnerUrl(secrets.urlPolicy, input.api_base_url);
+  const { service_key: serviceKey, ...rest } = input;
   return db.transaction().execute(async (trx) => {
-    const row = await insertPartnerService(trx, input);
+    const row = await insertPartnerService(trx, {
+      ...rest,
+      service_key_sealed: secrets.keyring.seal(serviceKey, partnerServiceKeyContext(input.slug)),
+    });
     if (row === undefined) {
       throw new HttpProblem(409, {
         detail: `partner service "${input.slug}" is already registered`,
         errors: [{ name: 'slug', reason: 'already registered' }],
       });
     }
-    await publishPartnerServiceChanged(trx, { ...row, service_key: input.service_key }, publishing);
+    await publishPartnerServiceChanged(trx, row, serviceKey, secrets, publishing);
     return toPartnerService(row);
   });
 }
@@ -96,25 +115,50 @@ export async function registerPartnerService(
 /**
  * Changes a partner service's name, API base URL and/or service key, bumps its version and publishes
  * `partner-service.changed` in the same transaction, so subscribers rotate a key with this one change;
- * 404 for an unknown slug. The answer never holds the key.
+ * 404 for an unknown slug, 422 naming `api_base_url` for a URL the policy refuses. The answer never holds
+ * the key; the event holds it sealed (the stored one is opened for that when the key is not changed).
  *
  * @example
- *   await changePartnerService(db, 'weather', { service_key: 'sk_new_0123456789abcdef' }, { requestId: req.id });
+ *   await changePartnerService(db, secrets, 'weather', { service_key: 'sk_new_0123456789abcdef' }, { requestId: req.id });
  */
 export async function changePartnerService(
   db: AppletsDatabase,
+  secrets: PartnerSecrets,
   slug: string,
   input: ChangePartnerServiceInput,
   publishing: PublishContext = {},
 ): Promise<PartnerService> {
+  if (input.api_base_url !== undefined) await checkPartnerUrl(secrets.urlPolicy, input.api_base_url);
+  const context = partnerServiceKeyContext(slug);
+  const { service_key: newKey, ...rest } = input;
+  const patch: PartnerServiceRowPatch =
+    newKey === undefined ? rest : { ...rest, service_key_sealed: secrets.keyring.seal(newKey, context) };
   return db.transaction().execute(async (trx) => {
-    const row = await updatePartnerService(trx, slug, input);
+    const row = await updatePartnerService(trx, slug, patch);
     if (row === undefined) {
       throw new HttpProblem(404, { detail: `partner service ${JSON.stringify(slug)} is not registered` });
     }
-    await publishPartnerServiceChanged(trx, row, publishing);
-    return toPartnerService(row);
+    const { service_key_sealed: sealed, ...publicRow } = row;
+    const serviceKey = newKey ?? openStoredKey(secrets, sealed, context);
+    await publishPartnerServiceChanged(trx, publicRow, serviceKey, secrets, publishing);
+    return toPartnerService(publicRow);
   });
+}
+
+/**
+ * Opens a stored key for the event; a key SECRETS_KEYS cannot open (still in clear before `rotate-secrets`,
+ * or sealed under a key id no longer listed) is a 409 saying what helps, never a 500.
+ */
+function openStoredKey(secrets: PartnerSecrets, sealed: string, context: string): string {
+  try {
+    return secrets.keyring.open(sealed, context);
+  } catch (error) {
+    if (!(error instanceof SecretOpenError)) throw error;
+    throw new HttpProblem(409, {
+      detail:
+        'The stored service key cannot be opened with SECRETS_KEYS: send a new service_key, or run rotate-secrets with the key it was sealed under listed.',
+    });
+  }
 }
 
 /**

@@ -2,8 +2,6 @@ import { HttpProblem } from '@ittd/platform';
 import type { AppletsDatabase } from '../data/database';
 import { bumpAppletVersionsOfUser } from '../data/applet-repository';
 import {
-  findUserById,
-  findUserIdByTokenSha256,
   insertApiToken,
   insertUser,
   lockUserById,
@@ -103,29 +101,4 @@ export async function updateUser(
     }
     return toUser(updated);
   });
-}
-
-/**
- * Issues another API token for an existing user (rotation: old tokens keep working until deleted);
- * 404 for an unknown user.
- *
- * @example
- *   const token = await issueApiToken(db, '42');
- */
-export async function issueApiToken(db: AppletsDatabase, userId: string): Promise<string> {
-  const user = isDatabaseId(userId) ? await findUserById(db, userId) : undefined;
-  if (user === undefined) throw userNotFound(userId);
-  const token = generateApiToken();
-  await insertApiToken(db, user.id, hashApiToken(token));
-  return token;
-}
-
-/**
- * Resolves a bearer token to its user's id; `undefined` when the token is unknown.
- *
- * @example
- *   const userId = await authenticateApiToken(db, bearer);
- */
-export async function authenticateApiToken(db: AppletsDatabase, token: string): Promise<string | undefined> {
-  return findUserIdByTokenSha256(db, hashApiToken(token));
 }

@@ -2,10 +2,13 @@ import { Router } from 'express';
 import { HttpProblem, parseRequest, type EventMetrics } from '@ittd/platform';
 import { slug } from '@ittd/service-api';
 import type { AppletsDatabase } from '../data/database';
+import { issueApiToken, revokeAllUserTokens } from '../domain/api-tokens';
+import type { PartnerSecrets } from '../domain/partner-secrets';
 import { changePartnerService, registerPartnerService } from '../domain/partner-services';
-import { createUserWithToken, issueApiToken, updateUser } from '../domain/users';
+import { createUserWithToken, updateUser } from '../domain/users';
 import {
   changePartnerServiceBody,
+  createTokenBody,
   createUserBody,
   registerPartnerServiceBody,
   updateUserBody,
@@ -13,14 +16,15 @@ import {
 
 /**
  * Operator routes, relative to `/admin`: create users (answering their first API token once) and change
- * their time zone, issue more tokens, register partner services and change them (name, base URL, key).
+ * their time zone, issue more tokens or revoke all of a user's, register partner services and change them
+ * (name, base URL, key; keys stored sealed, URLs checked against the partner URL policy).
  * Changes publish their events with the request's `X-Request-ID`. The router in front must check the
  * admin token.
  *
  * @example
- *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db, eventMetrics(registry)));
+ *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db, secrets, eventMetrics(registry)));
  */
-export function adminRoutes(db: AppletsDatabase, metrics?: EventMetrics): Router {
+export function adminRoutes(db: AppletsDatabase, secrets: PartnerSecrets, metrics?: EventMetrics): Router {
   const router = Router();
 
   router.post('/users', async (req, res) => {
@@ -34,12 +38,17 @@ export function adminRoutes(db: AppletsDatabase, metrics?: EventMetrics): Router
   });
 
   router.post('/users/:id/tokens', async (req, res) => {
-    res.status(201).json({ token: await issueApiToken(db, req.params.id) });
+    const input = parseRequest(createTokenBody, req.body ?? {}, 'The token is invalid.');
+    res.status(201).json(await issueApiToken(db, req.params.id, input));
+  });
+
+  router.delete('/users/:id/tokens', async (req, res) => {
+    res.json({ revoked: await revokeAllUserTokens(db, req.params.id) });
   });
 
   router.post('/services', async (req, res) => {
     const input = parseRequest(registerPartnerServiceBody, req.body, 'The partner service is invalid.');
-    res.status(201).json(await registerPartnerService(db, input, { requestId: req.id, metrics }));
+    res.status(201).json(await registerPartnerService(db, secrets, input, { requestId: req.id, metrics }));
   });
 
   router.patch('/services/:slug', async (req, res) => {
@@ -51,7 +60,7 @@ export function adminRoutes(db: AppletsDatabase, metrics?: EventMetrics): Router
       });
     }
     const input = parseRequest(changePartnerServiceBody, req.body, 'The change is invalid.');
-    res.json(await changePartnerService(db, serviceSlug, input, { requestId: req.id, metrics }));
+    res.json(await changePartnerService(db, secrets, serviceSlug, input, { requestId: req.id, metrics }));
   });
 
   return router;

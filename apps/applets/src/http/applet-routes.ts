@@ -3,13 +3,20 @@ import { parseRequest, type EventMetrics } from '@ittd/platform';
 import type { AppletsDatabase } from '../data/database';
 import { listActivity } from '../domain/activity';
 import { createApplet, deleteApplet, getApplet, listApplets, updateApplet } from '../domain/applets';
+import { issueApiToken, listUserTokens, revokeUserToken } from '../domain/api-tokens';
 import { listRegisteredServices } from '../domain/partner-services';
-import { createAppletBody, listActivityQuery, listAppletsQuery, updateAppletBody } from './request-schemas';
+import {
+  createAppletBody,
+  createTokenBody,
+  listActivityQuery,
+  listAppletsQuery,
+  updateAppletBody,
+} from './request-schemas';
 import { authenticatedUserId } from './user-auth-middleware';
 
 /**
- * The user API, relative to its mount point (`/v1`): applets CRUD, each applet's activity and the partner
- * service list. Routes only parse the request and call the domain (changes publish `applet.changed` with
+ * The user API, relative to its mount point (`/v1`): applets CRUD, each applet's activity, the partner
+ * service list and the user's own API tokens (list, create, revoke). Routes only parse the request and call the domain (changes publish `applet.changed` with
  * the request's `X-Request-ID`); the router in front must authenticate (`userAuthMiddleware`).
  *
  * @example
@@ -20,6 +27,21 @@ export function appletRoutes(db: AppletsDatabase, metrics?: EventMetrics): Route
 
   router.get('/services', async (_req, res) => {
     res.json({ data: await listRegisteredServices(db) });
+  });
+
+  router.get('/tokens', async (_req, res) => {
+    res.json({ data: await listUserTokens(db, authenticatedUserId(res)) });
+  });
+
+  router.post('/tokens', async (req, res) => {
+    const input = parseRequest(createTokenBody, req.body ?? {}, 'The token is invalid.');
+    const issued = await issueApiToken(db, authenticatedUserId(res), input);
+    res.status(201).location(`${req.baseUrl}/tokens/${issued.id}`).json(issued);
+  });
+
+  router.delete('/tokens/:id', async (req, res) => {
+    await revokeUserToken(db, authenticatedUserId(res), req.params.id);
+    res.status(204).end();
   });
 
   router.post('/applets', async (req, res) => {

@@ -5,6 +5,7 @@ import { MAX_PAGE_SIZE } from '../domain/applets';
 import type { ChangePartnerServiceInput, RegisterPartnerServiceInput } from '../domain/partner-services';
 import { canonicalTimeZone } from '../domain/time-zone';
 import type { CreateUserInput, UpdateUserInput } from '../domain/users';
+import type { CreateApiTokenInput } from '../domain/api-tokens';
 import { parsePlaceholders, slug, stepFields, type StepFields } from '@ittd/service-api';
 
 /** Action fields: like trigger fields, and every string's `{{Ingredient}}` placeholders must be well-formed. */
@@ -151,3 +152,18 @@ export const createUserBody = z.strictObject({
 export const updateUserBody = z.strictObject({
   timezone: timeZone,
 }) satisfies z.ZodType<UpdateUserInput>;
+
+/**
+ * Body of `POST /v1/tokens` and `POST /admin/users/:id/tokens` (both optional: an empty body is a token
+ * named `default` that never expires). `expires_at` is an RFC 3339 instant in the future.
+ *
+ * @example
+ *   const input = parseRequest(createTokenBody, req.body ?? {});
+ */
+export const createTokenBody = z.strictObject({
+  name: text().trim().min(1).max(100).optional(),
+  expires_at: z.iso
+    .datetime({ offset: true, error: 'expected an RFC 3339 date-time such as 2027-01-01T00:00:00Z' })
+    .refine((value) => !(Date.parse(value) <= Date.now()), { error: 'must be in the future' }) // NaN: the format's error
+    .optional(),
+}) satisfies z.ZodType<CreateApiTokenInput>;

@@ -1,14 +1,16 @@
 import type { RequestHandler, Response } from 'express';
-import { bearerUnauthorized, readBearerToken } from '@ittd/platform';
+import { bearerUnauthorized, readBearerToken, releasePreAuthAttempt } from '@ittd/platform';
 import type { AppletsDatabase } from '../data/database';
-import { authenticateApiToken } from '../domain/users';
+import { authenticateApiToken } from '../domain/api-tokens';
 
 /**
  * Authenticates a user's API token and keeps the user id in `res.locals.userId` for the routes after it.
- * Missing or unknown token: 401 with `WWW-Authenticate: Bearer`.
+ * Missing, unknown, revoked or expired token: 401 with `WWW-Authenticate: Bearer`. Mount it after the
+ * platform's `preAuthRateLimit`: a valid token gives its unit of the address's budget back, so only bad
+ * ever reach the limit, and over it no lookup is made.
  *
  * @example
- *   router.use(userAuthMiddleware(db));
+ *   router.use(preAuthRateLimit({ redis, limit, keyPrefix }), userAuthMiddleware(db));
  *   router.get('/applets', (req, res) => listApplets(db, authenticatedUserId(res), ...));
  */
 export function userAuthMiddleware(db: AppletsDatabase): RequestHandler {
@@ -17,6 +19,7 @@ export function userAuthMiddleware(db: AppletsDatabase): RequestHandler {
     if (token === undefined) throw bearerUnauthorized();
     const userId = await authenticateApiToken(db, token);
     if (userId === undefined) throw bearerUnauthorized('invalid_token');
+    await releasePreAuthAttempt(res);
     res.locals.userId = userId;
     next();
   };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startService, type Topic } from '@ittd/platform';
+import { generateKeyringEntry, SecretKeyring, startService, type Topic } from '@ittd/platform';
 import { createTestDatabase, testRedisUrl, uniqueKeyPrefix } from '@ittd/platform/testing';
 import { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
@@ -10,12 +10,20 @@ import type { DB } from '../../src/data/database';
 /** A running applets service on its own database and Redis key prefix, plus helpers to call it. */
 export interface AppletsTestService {
   url: string;
+  /** The service's database URL (for pg_dump and the CLI). */
+  databaseUrl: string;
+  /** The env the service was started with (to start the CLI or a second instance on the same database). */
+  env: Record<string, string>;
   db: Kysely<DB>;
   redis: Redis;
   adminToken: string;
   redisKeyPrefix: string;
   /** The EVENTS_PREFIX of this service (unique per test file): its topic streams live under it. */
   eventsPrefix: string;
+  /** The keys sealing stored partner keys (SECRETS_KEYS of this service). */
+  keyring: SecretKeyring;
+  /** The engine's event keys (EVENTS_SECRETS_KEYS): open `service_key_sealed` of partner-service.changed. */
+  eventKeys: SecretKeyring;
   /** The service's metrics registry (events_delivered_total tells when a subscription handled an event). */
   metrics: Registry;
   /** The events this service published on a topic, oldest first, with their request ids. */
@@ -51,17 +59,22 @@ export async function startAppletsTestService(
   const adminToken = randomBytes(24).toString('base64url');
   const redisKeyPrefix = uniqueKeyPrefix('applets');
   const eventsPrefix = uniqueKeyPrefix('applets-events');
+  const secretsKeys = env.SECRETS_KEYS ?? generateKeyringEntry('applets-test');
+  const eventSecretsKeys = env.EVENTS_SECRETS_KEYS ?? generateKeyringEntry('events-test');
+  const serviceEnv: Record<string, string> = {
+    DATABASE_URL: database.url,
+    REDIS_URL: testRedisUrl(),
+    ADMIN_TOKEN: adminToken,
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+    EVENTS_PREFIX: eventsPrefix,
+    SECRETS_KEYS: secretsKeys,
+    EVENTS_SECRETS_KEYS: eventSecretsKeys,
+    LOG_LEVEL: 'silent',
+    DATABASE_POOL_MAX: '4',
+    ...env,
+  };
   const running = await startService(appletsService, {
-    env: {
-      DATABASE_URL: database.url,
-      REDIS_URL: testRedisUrl(),
-      ADMIN_TOKEN: adminToken,
-      REDIS_KEY_PREFIX: redisKeyPrefix,
-      EVENTS_PREFIX: eventsPrefix,
-      LOG_LEVEL: 'silent',
-      DATABASE_POOL_MAX: '4',
-      ...env,
-    },
+    env: serviceEnv,
     port: 0,
     host: '127.0.0.1',
     // Collects every log line when asked (with LOG_LEVEL in env), to check what is never logged.
@@ -89,11 +102,15 @@ export async function startAppletsTestService(
 
   return {
     url: running.url,
+    databaseUrl: database.url,
+    env: serviceEnv,
     db: running.ctx.db,
     redis: running.ctx.redis,
     adminToken,
     redisKeyPrefix,
     eventsPrefix,
+    keyring: SecretKeyring.fromSetting(secretsKeys),
+    eventKeys: SecretKeyring.fromSetting(eventSecretsKeys),
     metrics: running.ctx.metrics,
     request,
     async outbox(topic) {

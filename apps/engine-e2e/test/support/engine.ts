@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { startService, type ConfigSchema, type RunningService, type ServiceDefinition } from '@ittd/platform';
+import {
+  generateKeyringEntry,
+  startService,
+  type ConfigSchema,
+  type RunningService,
+  type ServiceDefinition,
+} from '@ittd/platform';
 import { createTestDatabase, testRedisUrl, uniqueKeyPrefix, type TestDatabase } from '@ittd/platform/testing';
 import { actionsService } from '@ittd/actions/src/actions-service';
 import { appletsService } from '@ittd/applets/src/applets-service';
@@ -85,6 +91,9 @@ export async function startEngine(
   } = {},
 ): Promise<Engine> {
   const prefix = uniqueKeyPrefix('engine');
+  // One events key for the engine (applets seals partner keys in events, the others open them); each service
+  // seals what it stores under keys of its own.
+  const eventSecretsKeys = generateKeyringEntry('engine-events');
   const databases: TestDatabase[] = [];
   const running: RunningService<ConfigSchema, unknown>[] = [];
   const stop = async (): Promise<void> => {
@@ -119,6 +128,10 @@ export async function startEngine(
       EVENTS_PREFIX: `${prefix}events:`,
       LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'silent', // ENGINE_LOG_LEVEL=debug shows every service's log lines
       DATABASE_POOL_MAX: '4',
+      // The fake partners listen on http://127.0.0.1: the local environment allows that (and only it).
+      ENVIRONMENT: 'local',
+      SECRETS_KEYS: generateKeyringEntry(definition.name),
+      EVENTS_SECRETS_KEYS: eventSecretsKeys,
       ...extra,
     };
     let web: ServiceApi | undefined;

@@ -12,14 +12,14 @@ export type TriggerFields = StepFields;
 
 /**
  * `partners`: one row per partner service, kept from `partner-service.changed` (or PUT by an operator).
- * `service_key` is a secret: select it only to call the partner; `service_key_sha256` is what notifications
- * are matched by. `version` is the newest applied event's (0: written by an operator or a migration).
+ * `service_key_sealed` is the service key sealed under SECRETS_KEYS (`partnerKeyContext`): select it only to
+ * call the partner; `service_key_sha256` is what notifications are matched by. `version` is the newest applied event's (0: written by an operator or a migration).
  */
 export interface PartnersTable {
   slug: string;
   name: string;
   api_base_url: string;
-  service_key: string;
+  service_key_sealed: string;
   service_key_sha256: string;
   version: Generated<number>;
   created_at: Generated<Date>;

@@ -1,12 +1,17 @@
+import type { SecretKeyring } from '@ittd/platform';
 import { sql, type Selectable } from 'kysely';
 import type { PartnersTable, TriggerPollerDatabase } from './database';
-import { hashServiceKey } from './service-key-hash';
+import { partnerKeyColumns, partnerKeyContext } from './partner-key-sealing';
 
 /** A partner as it may leave the service: no service key, no key digest. */
-export type PartnerRow = Omit<Selectable<PartnersTable>, 'service_key' | 'service_key_sha256'>;
+export type PartnerRow = Omit<Selectable<PartnersTable>, 'service_key_sealed' | 'service_key_sha256'>;
 
-/** What calling a partner needs, key included: for partner calls only, never for answers or logs. */
-export type PartnerEndpoint = Pick<Selectable<PartnersTable>, 'slug' | 'api_base_url' | 'service_key'>;
+/** What calling a partner needs, the key opened: for partner calls only, never for answers or logs. */
+export interface PartnerEndpoint {
+  slug: string;
+  api_base_url: string;
+  service_key: string;
+}
 
 /** A partner's registry entry: from `partner-service.changed` (with its version) or an operator's PUT. */
 export interface PartnerInput {
@@ -21,18 +26,20 @@ const publicColumns = ['slug', 'name', 'api_base_url', 'version', 'created_at', 
 /**
  * Applies a `partner-service.changed` event: inserts the partner, or updates it when `version` is newer than
  * the stored one (an older or equal version is ignored: replicas may handle events out of order). Returns
- * whether the row changed. When it did, the partner's failing subscriptions and given-up deletions are due
+ * whether the row changed. The key is stored sealed under `keyring`. When it did, the partner's failing subscriptions and given-up deletions are due
  * again at once: a new key or URL is what a 401/403 streak was waiting for.
  *
  * @example
- *   const applied = await applyPartnerVersion(trx, { slug: 'weather', name: 'Weather', api_base_url, service_key }, 2);
+ *   const applied = await applyPartnerVersion(trx, { slug: 'weather', name: 'Weather', api_base_url, service_key }, 2, keyring);
  */
 export async function applyPartnerVersion(
   db: TriggerPollerDatabase,
   input: PartnerInput,
   version: number,
+  keyring: SecretKeyring,
 ): Promise<boolean> {
-  const values = { ...input, service_key_sha256: hashServiceKey(input.service_key), version };
+  const { service_key: serviceKey, ...rest } = input;
+  const values = { ...rest, ...partnerKeyColumns(keyring, input.slug, serviceKey), version };
   const row = await db
     .insertInto('partners')
     .values(values)
@@ -42,7 +49,7 @@ export async function applyPartnerVersion(
         .doUpdateSet({
           name: values.name,
           api_base_url: values.api_base_url,
-          service_key: values.service_key,
+          service_key_sealed: values.service_key_sealed,
           service_key_sha256: values.service_key_sha256,
           version: values.version,
           updated_at: sql<Date>`now()`,
@@ -61,13 +68,15 @@ export async function applyPartnerVersion(
  * `partner-service.changed` of applets (a newer version) still replaces it. `created` says which happened.
  *
  * @example
- *   const { partner, created } = await putPartner(db, { slug: 'weather', name: 'Weather', api_base_url, service_key });
+ *   const { partner, created } = await putPartner(db, { slug: 'weather', name: 'Weather', api_base_url, service_key }, keyring);
  */
 export async function putPartner(
   db: TriggerPollerDatabase,
   input: PartnerInput,
+  keyring: SecretKeyring,
 ): Promise<{ partner: PartnerRow; created: boolean }> {
-  const values = { ...input, service_key_sha256: hashServiceKey(input.service_key) };
+  const { service_key: serviceKey, ...rest } = input;
+  const values = { ...rest, ...partnerKeyColumns(keyring, input.slug, serviceKey) };
   const { created, ...partner } = await db
     .insertInto('partners')
     .values(values)
@@ -75,7 +84,7 @@ export async function putPartner(
       oc.column('slug').doUpdateSet({
         name: values.name,
         api_base_url: values.api_base_url,
-        service_key: values.service_key,
+        service_key_sealed: values.service_key_sealed,
         service_key_sha256: values.service_key_sha256,
         updated_at: sql<Date>`now()`,
       }),
@@ -124,20 +133,29 @@ export async function findPartner(db: TriggerPollerDatabase, slug: string): Prom
 }
 
 /**
- * What calling a partner needs, key included: for the poll and delete jobs only.
+ * What calling a partner needs, the key opened with `keyring`: for the delete job only. Throws
+ * `SecretOpenError` for a key the keyring cannot open (a key id missing from SECRETS_KEYS, or a row still
+ * in clear before `rotate-secrets`).
  *
  * @example
- *   const endpoint = await findPartnerEndpoint(db, 'weather');
+ *   const endpoint = await findPartnerEndpoint(db, 'weather', keyring);
  */
 export async function findPartnerEndpoint(
   db: TriggerPollerDatabase,
   slug: string,
+  keyring: SecretKeyring,
 ): Promise<PartnerEndpoint | undefined> {
-  return db
+  const row = await db
     .selectFrom('partners')
-    .select(['slug', 'api_base_url', 'service_key'])
+    .select(['slug', 'api_base_url', 'service_key_sealed'])
     .where('slug', '=', slug)
     .executeTakeFirst();
+  if (row === undefined) return undefined;
+  return {
+    slug: row.slug,
+    api_base_url: row.api_base_url,
+    service_key: keyring.open(row.service_key_sealed, partnerKeyContext(row.slug)),
+  };
 }
 
 /**

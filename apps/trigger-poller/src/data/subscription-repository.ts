@@ -1,5 +1,7 @@
+import type { SecretKeyring } from '@ittd/platform';
 import { sql, type Selectable } from 'kysely';
 import type { TriggerFields, TriggerPollerDatabase, TriggerSubscriptionsTable } from './database';
+import { partnerKeyContext } from './partner-key-sealing';
 
 /** A subscription as it may leave the service (no key lives here; the partner holds it). */
 export type SubscriptionRow = Selectable<TriggerSubscriptionsTable>;
@@ -101,14 +103,16 @@ export async function findSubscription(
 }
 
 /**
- * Finds what polling a trigger identity needs, the partner's key included: for the poll job only.
+ * Finds what polling a trigger identity needs, the partner's key opened with `keyring`: for the poll job
+ * only. Throws `SecretOpenError` for a stored key the keyring cannot open.
  *
  * @example
- *   const target = await findPollTarget(db, 'ti_1');
+ *   const target = await findPollTarget(db, 'ti_1', keyring);
  */
 export async function findPollTarget(
   db: TriggerPollerDatabase,
   triggerIdentity: string,
+  keyring: SecretKeyring,
 ): Promise<PollTarget | undefined> {
   const row = await db
     .selectFrom('trigger_subscriptions as s')
@@ -120,15 +124,21 @@ export async function findPollTarget(
       's.trigger_fields',
       's.user_timezone',
       'p.api_base_url',
-      'p.service_key',
+      'p.service_key_sealed',
     ])
     .where('s.trigger_identity', '=', triggerIdentity)
     .executeTakeFirst();
   if (row === undefined) return undefined;
-  const { api_base_url, service_key, ...subscription } = row;
+  const { api_base_url, service_key_sealed, ...subscription } = row;
   return {
     ...subscription,
-    partner: api_base_url === null || service_key === null ? null : { api_base_url, service_key },
+    partner:
+      api_base_url === null || service_key_sealed === null
+        ? null
+        : {
+            api_base_url,
+            service_key: keyring.open(service_key_sealed, partnerKeyContext(subscription.service_slug)),
+          },
   };
 }
 

@@ -4,6 +4,7 @@ import { applyAppletTrigger, type AppletTrigger } from '../data/applet-trigger-r
 import type { TriggerPollerDatabase } from '../data/database';
 import { pendingDeletionsAmong } from '../data/identity-deletion-repository';
 import { enqueueIdentityDeletes, enqueuePolls, type PollJobs } from '../jobs/poll-jobs';
+import type { PartnerSecurity } from '../partner/partner-security';
 
 /** The name of trigger-poller's subscriptions (consumer groups) and of its inbox rows. */
 export const SUBSCRIPTION_NAME = 'trigger-poller';
@@ -12,6 +13,8 @@ export const SUBSCRIPTION_NAME = 'trigger-poller';
 export interface EventHandlerDependencies {
   db: TriggerPollerDatabase;
   jobs: PollJobs;
+  /** Seals the partner keys stored (SECRETS_KEYS) and opens the ones events carry (EVENTS_SECRETS_KEYS). */
+  security: Pick<PartnerSecurity, 'keyring' | 'eventKeys'>;
 }
 
 /** The applet's trigger as this service keeps it: a deleted applet is neither enabled nor used. */

@@ -1,5 +1,5 @@
 import { withInbox, type EventContext } from '@ittd/platform';
-import type { PartnerServiceChangedEvent } from '@ittd/engine-events';
+import { partnerServiceKeyContext, type PartnerServiceChangedEvent } from '@ittd/engine-events';
 import { applyPartnerVersion } from '../data/partner-repository';
 import { enqueueIdentityDeletes, enqueuePolls } from '../jobs/poll-jobs';
 import { SUBSCRIPTION_NAME, type EventHandlerDependencies } from './applet-changed-handler';
@@ -10,7 +10,9 @@ export const WAITING_POLLS_BOUND = 10_000;
 /**
  * Handles one `partner-service.changed`: once per event (`withInbox`), stores the partner's name, base URL
  * and key when the version is newer than the stored one (one row per partner: a key rotates for every
- * subscription at once). A change makes the partner's failing subscriptions due now and its given-up
+ * subscription at once). The key comes sealed under the engine's events keys; it is opened and stored sealed
+ * under this service's SECRETS_KEYS (a key the events keys cannot open throws: retried, then dead-lettered,
+ * never stored). A change makes the partner's failing subscriptions due now and its given-up
  * identity DELETEs pending again, and enqueues those DELETEs and a poll of each subscription of the partner
  * that is failing or not baselined yet (at most {@link WAITING_POLLS_BOUND}). The event holds the service key: it is never
  * logged here.
@@ -30,9 +32,13 @@ export async function handlePartnerServiceChanged(
         slug: event.slug,
         name: event.name,
         api_base_url: event.api_base_url,
-        service_key: event.service_key,
+        service_key: deps.security.eventKeys.open(
+          event.service_key_sealed,
+          partnerServiceKeyContext(event.slug),
+        ),
       },
       event.version,
+      deps.security.keyring,
     ),
   );
   const pending = await deps.db

@@ -6,6 +6,7 @@ import {
   type PartnerServiceChangedEvent,
 } from '@ittd/engine-events';
 import { pollJobs } from '../jobs/poll-jobs';
+import { partnerSecurity } from '../partner/partner-security';
 import type { TriggerPollerContext } from '../trigger-poller-context';
 import { handleAppletChanged, SUBSCRIPTION_NAME } from './applet-changed-handler';
 import { handlePartnerServiceChanged } from './partner-service-changed-handler';
@@ -21,7 +22,7 @@ import { handlePartnerServiceChanged } from './partner-service-changed-handler';
 export function triggerPollerSubscriptions(
   ctx: TriggerPollerContext,
 ): [Subscription<AppletChangedEvent>, Subscription<PartnerServiceChangedEvent>] {
-  const deps = { db: ctx.db, jobs: pollJobs(ctx) };
+  const deps = { db: ctx.db, jobs: pollJobs(ctx), security: partnerSecurity(ctx) };
   const options = eventsOptions(ctx);
   return [
     subscribe(

@@ -1,11 +1,12 @@
 import { Router } from 'express';
-import { HttpProblem, parseRequest } from '@ittd/platform';
+import { HttpProblem, OutboundUrlError, parseRequest, type OutboundUrlPolicy } from '@ittd/platform';
 import { countEnabledApplets, lockIdentities } from '../data/applet-trigger-repository';
 import type { TriggerPollerDatabase } from '../data/database';
 import { listRecentEvents } from '../data/event-repository';
 import { findPartner, listPartners, putPartner } from '../data/partner-repository';
 import { findSubscription, removeSubscription, upsertSubscription } from '../data/subscription-repository';
 import { enqueueIdentityDeletes, type PollJobs } from '../jobs/poll-jobs';
+import type { PartnerSecurity } from '../partner/partner-security';
 import {
   listEventsQuery,
   partnerPath,
@@ -13,6 +14,24 @@ import {
   putSubscriptionBody,
   subscriptionPath,
 } from './request-schemas';
+
+/**
+ * A partner URL an operator PUTs: 422 naming `api_base_url` when it breaks the partner URL policy (http
+ * outside local, a loopback, link-local or private address). A name that does not resolve yet is accepted:
+ * every call checks the URL again.
+ */
+async function checkPartnerUrlToStore(policy: OutboundUrlPolicy, url: string): Promise<void> {
+  try {
+    await policy.check(url);
+  } catch (error) {
+    if (!(error instanceof OutboundUrlError)) throw error;
+    if (error.kind === 'unresolvable') return;
+    throw new HttpProblem(422, {
+      detail: 'The partner URL is not allowed.',
+      errors: [{ name: 'api_base_url', reason: error.message }],
+    });
+  }
+}
 
 function notFound(triggerIdentity: string): HttpProblem {
   return new HttpProblem(404, { detail: `no subscription for trigger identity ${triggerIdentity}` });
@@ -23,18 +42,24 @@ function notFound(triggerIdentity: string): HttpProblem {
  * next `partner-service.changed` of applets replaces it again), list them, read one. Subscriptions: create or
  * replace one referencing a known partner (422 naming `service_slug` otherwise), read it (with its polling
  * state), delete it (with its events; 409 while enabled applets use it; the partner gets its DELETE), and list
- * its latest events. Answers never hold a service key. The router in front must check the admin token.
+ * its latest events. Answers never hold a service key; a PUT key is stored sealed under SECRETS_KEYS and its
+ * URL checked against the partner URL policy (422 naming `api_base_url`). The router in front must check the admin token.
  *
  * @example
- *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db, pollJobs(ctx)));
+ *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db, pollJobs(ctx), partnerSecurity(ctx)));
  */
-export function adminRoutes(db: TriggerPollerDatabase, jobs: PollJobs): Router {
+export function adminRoutes(db: TriggerPollerDatabase, jobs: PollJobs, security: PartnerSecurity): Router {
   const router = Router();
 
   router.put('/partners/:slug', async (req, res) => {
     const { slug } = parseRequest(partnerPath, req.params, 'The partner slug is invalid.');
     const input = parseRequest(putPartnerBody, req.body, 'The partner is invalid.');
-    const { partner, created } = await putPartner(db, { ...input, slug, name: input.name ?? slug });
+    await checkPartnerUrlToStore(security.urlPolicy, input.api_base_url);
+    const { partner, created } = await putPartner(
+      db,
+      { ...input, slug, name: input.name ?? slug },
+      security.keyring,
+    );
     res.status(created ? 201 : 200).json(partner);
   });
 

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { HttpProblem, parseRequest } from '@ittd/platform';
+import { HttpProblem, parseRequest, releasePreAuthAttempt } from '@ittd/platform';
 import type { TriggerPollerDatabase } from '../data/database';
 import { hashServiceKey } from '../data/service-key-hash';
 import { isKnownServiceKey } from '../data/partner-repository';
@@ -17,7 +17,8 @@ function readServiceKey(req: Request): string | undefined {
  * The partner's realtime endpoint, relative to `/v1`: `POST /notifications` with
  * `{ data: [{trigger_identity} | {user_id}] }` (up to 1000). The `IFTTT-Service-Key` must be the key of a
  * partner (matched by digest in the partners table; 401 with `WWW-Authenticate: IFTTT-Service-Key` otherwise,
- * checked before the body); entries match only that partner's subscriptions; unknown identities and users
+ * checked before the body; mount the platform's `preAuthRateLimit` in front: a known key gives its unit of
+ * the client address's budget back, so only unknown keys count and over the limit no lookup is made); entries match only that partner's subscriptions; unknown identities and users
  * are ignored. Each matched identity gets a `poll-trigger` job carrying the request's `X-Request-ID` (to the
  * events the poll publishes) unless one already waits (unique key), whatever the subscription's backoff (the
  * partner says it has news). Answers 202 `{ matched, enqueued }`.
@@ -41,6 +42,7 @@ export function notificationRoutes(db: TriggerPollerDatabase, jobs: PollJobs): R
         headers: { 'WWW-Authenticate': 'IFTTT-Service-Key realm="ittd"' },
       });
     }
+    await releasePreAuthAttempt(res);
     const { data } = parseRequest(notificationBody, req.body, 'The notification is invalid.');
     const triggerIdentities = await findNotifiedTriggerIdentities(db, keySha256, {
       triggerIdentities: data.flatMap((entry) =>

@@ -1,7 +1,9 @@
 import type { Express } from 'express';
-import { requireBearerToken } from '@ittd/platform';
+import { preAuthRateLimit, requireBearerToken } from '@ittd/platform';
+import type { Redis } from 'ioredis';
 import type { TriggerPollerDatabase } from '../data/database';
 import type { PollJobs } from '../jobs/poll-jobs';
+import type { PartnerSecurity } from '../partner/partner-security';
 import { adminRoutes } from './admin-routes';
 import { notificationRoutes } from './notification-routes';
 
@@ -10,16 +12,31 @@ export interface TriggerPollerApiDependencies {
   db: TriggerPollerDatabase;
   jobs: PollJobs;
   adminToken: string;
+  security: PartnerSecurity;
+  redis: Redis;
+  /** Prefix of the service's Redis keys (pre-authentication counters under `<prefix>preauth:`). */
+  redisKeyPrefix: string;
+  /** Notifications with an unknown or missing key one client address may send per minute. */
+  preAuthLimitPerMinute: number;
 }
 
 /**
- * Mounts the whole API on a platform app: `/v1/notifications` for partners (service key) and `/admin/*` for
- * operators (ADMIN_TOKEN). Pass it as `routes` to the platform's `createHttpService`.
+ * Mounts the whole API on a platform app: `/v1/notifications` for partners (service key; requests without
+ * a known key are rate limited per client address before the key lookup) and `/admin/*` for operators
+ * (ADMIN_TOKEN). Pass it as `routes` to the platform's `createHttpService`.
  *
  * @example
  *   createHttpService({ ...ctx, routes: (app) => mountTriggerPollerApi(app, { db, jobs, adminToken }) });
  */
 export function mountTriggerPollerApi(app: Express, deps: TriggerPollerApiDependencies): void {
-  app.use('/v1', notificationRoutes(deps.db, deps.jobs));
-  app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db, deps.jobs));
+  app.use(
+    '/v1',
+    preAuthRateLimit({
+      redis: deps.redis,
+      limit: deps.preAuthLimitPerMinute,
+      keyPrefix: deps.redisKeyPrefix,
+    }),
+    notificationRoutes(deps.db, deps.jobs),
+  );
+  app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db, deps.jobs, deps.security));
 }

@@ -1,4 +1,10 @@
-import { defineJob, text, type JobDefinition } from '@ittd/platform';
+import {
+  defineJob,
+  text,
+  type JobDefinition,
+  type OutboundUrlPolicy,
+  type SecretKeyring,
+} from '@ittd/platform';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TriggerPollerDatabase } from '../data/database';
@@ -28,6 +34,10 @@ export interface IdentityDeleteDependencies {
   logger: Logger;
   timeoutMs: number;
   partnerConcurrency: PartnerConcurrency;
+  /** Opens the stored partner keys (SECRETS_KEYS). */
+  keyring: SecretKeyring;
+  /** Checks the partner's URL before each call. */
+  urlPolicy: OutboundUrlPolicy;
   /** First retry delay after a failed DELETE (IDENTITY_DELETE_RETRY_BASE_MS); doubles per attempt. */
   retryBaseMs: number;
   /** Longest retry delay (6 h). */
@@ -86,7 +96,7 @@ export async function sendIdentityDelete(
     );
     return 'retry';
   };
-  const partner = await findPartnerEndpoint(deps.db, pending.service_slug);
+  const partner = await findPartnerEndpoint(deps.db, pending.service_slug, deps.keyring);
   if (partner === undefined) return fail(`partner ${pending.service_slug} is not known`, false);
   if (!deps.partnerConcurrency.tryAcquire(partner.slug)) {
     await deps.retry(payload, Math.round(1000 * (0.5 + Math.random())));
@@ -100,6 +110,7 @@ export async function sendIdentityDelete(
       triggerSlug: pending.trigger_slug,
       triggerIdentity,
       timeoutMs: deps.timeoutMs,
+      urlPolicy: deps.urlPolicy,
       signal: job.signal,
       requestId,
     });

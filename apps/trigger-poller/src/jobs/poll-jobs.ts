@@ -1,6 +1,7 @@
 import { eventMetrics, JobQueue, type JobDefinition } from '@ittd/platform';
 import type { TriggerPollerContext } from '../trigger-poller-context';
 import { PartnerConcurrency } from '../partner/partner-concurrency';
+import { partnerSecurity } from '../partner/partner-security';
 import {
   defineDeleteTriggerIdentityJob,
   type deleteTriggerIdentityPayload,
@@ -40,6 +41,7 @@ export function pollJobs(ctx: TriggerPollerContext): PollJobs {
       logger: ctx.logger,
     });
     const partnerConcurrency = new PartnerConcurrency(ctx.config.PARTNER_CONCURRENCY);
+    const { keyring, urlPolicy } = partnerSecurity(ctx);
     const pollTrigger: PollJobs['pollTrigger'] = definePollTriggerJob(
       {
         db: ctx.db,
@@ -53,6 +55,8 @@ export function pollJobs(ctx: TriggerPollerContext): PollJobs {
           maxSeconds: ctx.config.POLL_BACKOFF_MAX_SECONDS,
         },
         partnerConcurrency,
+        keyring,
+        urlPolicy,
         eventMetrics: eventMetrics(ctx.metrics),
       },
       {
@@ -68,6 +72,8 @@ export function pollJobs(ctx: TriggerPollerContext): PollJobs {
       logger: ctx.logger,
       timeoutMs: ctx.config.PARTNER_TIMEOUT_MS,
       partnerConcurrency,
+      keyring,
+      urlPolicy,
       retryBaseMs: ctx.config.IDENTITY_DELETE_RETRY_BASE_MS,
       retryMaxMs: IDENTITY_DELETE_RETRY_MAX_MS,
       maxAttempts: ctx.config.IDENTITY_DELETE_MAX_ATTEMPTS,

@@ -1,4 +1,12 @@
-import { defineJob, publish, text, type EventMetrics, type JobDefinition } from '@ittd/platform';
+import {
+  defineJob,
+  publish,
+  text,
+  type EventMetrics,
+  type JobDefinition,
+  type OutboundUrlPolicy,
+  type SecretKeyring,
+} from '@ittd/platform';
 import { triggerEventRecorded } from '@ittd/engine-events';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -61,6 +69,10 @@ export interface PollDependencies {
   backoff: PollBackoff;
   /** Per-partner limit of calls at once in this process (PARTNER_CONCURRENCY). */
   partnerConcurrency: PartnerConcurrency;
+  /** Opens the stored partner keys (SECRETS_KEYS). */
+  keyring: SecretKeyring;
+  /** Checks the partner's URL before each call (https outside local, no private addresses). */
+  urlPolicy: OutboundUrlPolicy;
   /** Counts `events_published_total`. */
   eventMetrics?: EventMetrics;
 }
@@ -158,7 +170,7 @@ export async function pollTrigger(
   triggerIdentity: string,
   call: { signal: AbortSignal; requestId: string; publishRequestId?: string },
 ): Promise<PollOutcome> {
-  const target = await findPollTarget(deps.db, triggerIdentity);
+  const target = await findPollTarget(deps.db, triggerIdentity, deps.keyring);
   if (!target) return { found: false, ...NOTHING };
   const partner = target.partner;
   if (partner === null) {
@@ -186,6 +198,7 @@ export async function pollTrigger(
       limit: deps.eventLimit,
       timeoutMs: deps.timeoutMs,
       maxAnswerBytes: deps.maxAnswerBytes,
+      urlPolicy: deps.urlPolicy,
       signal: call.signal,
       requestId: call.requestId,
     });

@@ -1,4 +1,11 @@
-import { text, wellFormedJson, type InvalidParam } from '@ittd/platform';
+import {
+  OutboundUrlError,
+  readLimitedBody,
+  text,
+  wellFormedJson,
+  type InvalidParam,
+  type OutboundUrlPolicy,
+} from '@ittd/platform';
 import { z } from 'zod';
 import type { TriggerFields } from '../data/database';
 import type { ReceivedEvent } from '../data/event-repository';
@@ -32,6 +39,28 @@ export class PartnerCallError extends Error {
   }
 }
 
+/**
+ * Checks a partner's base URL against the partner URL policy before a call: a refused or unresolvable URL
+ * is a {@link PartnerCallError} (the poll fails and backs off; nothing is sent).
+ *
+ * @example
+ *   await checkPartnerUrl(urlPolicy, 'https://weather.example', 'partner weather (trigger rain)');
+ */
+export async function checkPartnerUrl(
+  policy: OutboundUrlPolicy,
+  apiBaseUrl: string,
+  what: string,
+): Promise<void> {
+  try {
+    await policy.check(apiBaseUrl);
+  } catch (error) {
+    if (error instanceof OutboundUrlError) {
+      throw new PartnerCallError(`${what} was not called: its api_base_url ${error.message}`);
+    }
+    throw error;
+  }
+}
+
 /** One `POST {api_base_url}/ifttt/v1/triggers/{trigger_slug}` (IFTTT Service API "check trigger"). */
 export interface TriggerCheck {
   apiBaseUrl: string;
@@ -46,6 +75,8 @@ export interface TriggerCheck {
   timeoutMs: number;
   /** Most bytes of the answer's body read; a longer answer is a {@link PartnerCallError} (nothing stored). */
   maxAnswerBytes: number;
+  /** Checked before the call (DNS can change since registration); a refused URL is a {@link PartnerCallError}. */
+  urlPolicy: OutboundUrlPolicy;
   /** The caller's signal (the job's): aborting it aborts the call and rethrows the abort reason. */
   signal: AbortSignal;
   /** Sent as `X-Request-ID`, so the partner's logs can be matched with ours. */
@@ -98,51 +129,25 @@ function usableEventId(raw: unknown): string | undefined {
 }
 
 /**
- * Reads a response body as UTF-8 text (like `response.text()`), up to `maxBytes`: a longer body (announced
- * by `Content-Length` or found while reading) is cancelled and gives `undefined`, so a huge answer is never
- * held in memory (a body past V8's largest string, about 512 MB, could not even be decoded).
- */
-async function readBodyText(response: Response, maxBytes: number): Promise<string | undefined> {
-  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
-    await response.body?.cancel();
-    return undefined;
-  }
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
-
-/**
  * Asks a partner for a trigger's newest events (newest first, seen or not) and returns them parsed, the
  * event as received kept whole as `payload` (no key dropped, `__proto__` included). An event that cannot be
  * stored (no `meta.id`/`meta.timestamp`, a NUL or a lone surrogate in any string or key, objects and arrays
  * nested more than 64 levels deep, a time past what a `Date` holds) is refused on its own, with the reason,
  * and the others are kept: one bad event must neither fail the poll nor block the events after it on every
  * retry.
- * Throws {@link PartnerCallError} when the partner is unreachable, slower than `timeoutMs`, answers a
+ * Throws {@link PartnerCallError} when the URL breaks the partner URL policy (checked first), the partner is unreachable, slower than `timeoutMs`, answers a
  * non-2xx status (401/403: the service key was rejected), a body over `maxAnswerBytes` or a body that is not
  * a trigger response.
  *
  * @example
  *   const { events, refused } = await fetchTriggerEvents({ apiBaseUrl: 'https://weather.example.com', serviceKey, serviceSlug: 'weather',
  *     triggerSlug: 'rain_tomorrow', triggerIdentity: 'ti_1', triggerFields: { city: 'Berlin' }, userTimezone: 'UTC',
- *     limit: 50, timeoutMs: 10_000, maxAnswerBytes: 4_194_304, signal, requestId: 'poll-42-1' });
+ *     limit: 50, timeoutMs: 10_000, maxAnswerBytes: 4_194_304, urlPolicy, signal, requestId: 'poll-42-1' });
  */
 export async function fetchTriggerEvents(check: TriggerCheck): Promise<TriggerCheckResult> {
   const url = `${check.apiBaseUrl.replace(/\/+$/, '')}/ifttt/v1/triggers/${encodeURIComponent(check.triggerSlug)}`;
   const what = `partner ${check.serviceSlug} (trigger ${check.triggerSlug})`;
+  await checkPartnerUrl(check.urlPolicy, check.apiBaseUrl, what);
   const timeout = AbortSignal.timeout(check.timeoutMs);
   let status: number;
   let bodyText: string | undefined;
@@ -165,7 +170,7 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<TriggerCh
       redirect: 'error',
     });
     status = response.status;
-    bodyText = await readBodyText(response, check.maxAnswerBytes);
+    bodyText = await readLimitedBody(response, check.maxAnswerBytes);
   } catch (error) {
     if (check.signal.aborted) throw check.signal.reason;
     if (timeout.aborted) throw new PartnerCallError(`${what} did not answer within ${check.timeoutMs} ms`);

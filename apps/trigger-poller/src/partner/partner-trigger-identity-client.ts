@@ -1,4 +1,5 @@
-import { KEY_REJECTED_STATUSES, PartnerCallError } from './partner-trigger-client';
+import type { OutboundUrlPolicy } from '@ittd/platform';
+import { checkPartnerUrl, KEY_REJECTED_STATUSES, PartnerCallError } from './partner-trigger-client';
 
 /** One `DELETE {api_base_url}/ifttt/v1/triggers/{trigger_slug}/trigger_identity/{trigger_identity}`. */
 export interface TriggerIdentityDelete {
@@ -8,6 +9,8 @@ export interface TriggerIdentityDelete {
   triggerSlug: string;
   triggerIdentity: string;
   timeoutMs: number;
+  /** Checked before the call; a refused URL is a {@link PartnerCallError}. */
+  urlPolicy: OutboundUrlPolicy;
   /** The caller's signal (the job's): aborting it aborts the call and rethrows the abort reason. */
   signal: AbortSignal;
   /** Sent as `X-Request-ID`. */
@@ -24,13 +27,14 @@ export interface TriggerIdentityDelete {
  *
  * @example
  *   await deleteTriggerIdentity({ apiBaseUrl: 'https://weather.example', serviceKey, serviceSlug: 'weather',
- *     triggerSlug: 'rain_tomorrow', triggerIdentity: '9c', timeoutMs: 10_000, signal, requestId: 'delete-1-1' });
+ *     triggerSlug: 'rain_tomorrow', triggerIdentity: '9c', timeoutMs: 10_000, urlPolicy, signal, requestId: 'delete-1-1' });
  */
 export async function deleteTriggerIdentity(call: TriggerIdentityDelete): Promise<'deleted' | 'unknown'> {
   const url =
     `${call.apiBaseUrl.replace(/\/+$/, '')}/ifttt/v1/triggers/${encodeURIComponent(call.triggerSlug)}` +
     `/trigger_identity/${encodeURIComponent(call.triggerIdentity)}`;
   const what = `partner ${call.serviceSlug} (DELETE trigger identity of ${call.triggerSlug})`;
+  await checkPartnerUrl(call.urlPolicy, call.apiBaseUrl, what);
   const timeout = AbortSignal.timeout(call.timeoutMs);
   let status: number;
   try {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { JobQueue, startService, type RunningService } from '@ittd/platform';
+import { generateKeyringEntry, JobQueue, startService, type RunningService } from '@ittd/platform';
 import { createTestDatabase, testRedisUrl, uniqueKeyPrefix } from '@ittd/platform/testing';
 import type { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
@@ -7,6 +7,7 @@ import type { configSchema } from '../../src/config';
 import type { DB } from '../../src/data/database';
 import { POLL_QUEUE, type PollDependencies } from '../../src/jobs/poll-trigger-job';
 import { PartnerConcurrency } from '../../src/partner/partner-concurrency';
+import { partnerSecurity } from '../../src/partner/partner-security';
 import { triggerPollerService } from '../../src/trigger-poller-service';
 import type { TriggerPollerContext } from '../../src/trigger-poller-context';
 
@@ -81,6 +82,10 @@ export async function startTriggerPollerTestService(
     REDIS_KEY_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     DATABASE_POOL_MAX: '4',
+    // The fake partners listen on http://127.0.0.1: the local environment allows that (and only it).
+    ENVIRONMENT: 'local',
+    SECRETS_KEYS: generateKeyringEntry('trigger-poller-test'),
+    EVENTS_SECRETS_KEYS: generateKeyringEntry('events-test'),
     ...extraEnv,
   };
   const web = await startService(triggerPollerService, { env, port: 0, host: '127.0.0.1' });
@@ -235,6 +240,8 @@ export function pollDependencies(
     intervalSeconds: 300,
     backoff: { baseSeconds: 60, maxSeconds: 21_600 },
     partnerConcurrency: new PartnerConcurrency(5),
+    keyring: partnerSecurity(service.ctx).keyring,
+    urlPolicy: partnerSecurity(service.ctx).urlPolicy,
     ...overrides,
   };
 }

@@ -22,6 +22,9 @@ export const DEFAULT_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 /** Default of REDIS_COMMAND_TIMEOUT_MS: a Redis command without an answer (or still queued offline) fails. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
 
+/** Default of METRICS_PORT: Prometheus exporters' customary port (OpenTelemetry's Prometheus exporter). */
+export const DEFAULT_METRICS_PORT = 9464;
+
 /**
  * HTTP server settings. Spread into a service's schema.
  *
@@ -38,6 +41,27 @@ export const httpConfig = {
       .regex(/^\d+(b|kb|mb)?$/i, { error: 'expected a size such as 100kb or 1mb' })
       .default('100kb'),
     { description: 'largest accepted JSON request body (bytes, or with kb/mb)' },
+  ),
+  METRICS_PORT: configField(intField({ min: 0, max: 65535 }).default(DEFAULT_METRICS_PORT), {
+    description:
+      'port of the Prometheus /metrics listener, apart from PORT so only the scraper reaches it; equal to PORT serves /metrics there behind METRICS_TOKEN',
+  }),
+  METRICS_TOKEN: configField(z.string().min(24, { error: 'expected at least 24 characters' }).optional(), {
+    description:
+      'bearer token /metrics asks for; required when METRICS_PORT equals PORT (one port for both), optional otherwise',
+    secret: true,
+  }),
+  TRUST_PROXY: configField(
+    z
+      .string()
+      .regex(/^(true|false|\d{1,2}|[0-9A-Fa-f:.,/ a-z]+)$/, {
+        error: 'expected false, true, a hop count or a list of proxy addresses/subnets',
+      })
+      .default('false'),
+    {
+      description:
+        "which proxies' X-Forwarded-For to believe for the client address (Express 'trust proxy'): false, a hop count, or addresses/subnets (loopback, 10.0.0.0/8)",
+    },
   ),
 };
 

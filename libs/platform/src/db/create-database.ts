@@ -7,6 +7,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from '../health/health-types';
 import type { Component } from '../lifecycle/component';
 import {
@@ -72,13 +73,29 @@ function dropIfTimedOut(client: pg.PoolClient, error: unknown): void {
   if (isQueryTimeout(error)) client.end().catch(() => undefined);
 }
 
+/** The table a query names first after FROM / INTO / UPDATE (Kysely quotes identifiers), else `other`. */
+const FIRST_TABLE = /\b(?:from|into|update)\s+"([A-Za-z0-9_]{1,63})"/i;
+
+/** `db_queries_total{table}`: queries sent through the pool, by the first table they name. */
+function queryCounter(registry: Registry): Counter<'table'> {
+  const existing = registry.getSingleMetric('db_queries_total');
+  if (existing) return existing as Counter<'table'>;
+  return new Counter({
+    name: 'db_queries_total',
+    help: 'SQL statements sent to Postgres through the pool, by the first table they name (other: none found)',
+    labelNames: ['table'],
+    registers: [registry],
+  });
+}
+
 /** The pool as Kysely sees it: the same clients, but one whose query timed out is dropped, not reused. */
-function kyselyPool(pool: pg.Pool): PostgresPool {
+function kyselyPool(pool: pg.Pool, counter?: Counter<'table'>): PostgresPool {
   const adapters = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const adapt = (client: pg.PoolClient): PostgresPoolClient => {
     const query = (sqlOrCursor: string | PostgresCursor<unknown>, parameters?: ReadonlyArray<unknown>) => {
       // Cursors (pg-cursor) pass through; the platform configures none.
       if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as never);
+      counter?.inc({ table: FIRST_TABLE.exec(sqlOrCursor)?.[1] ?? 'other' });
       return client.query(sqlOrCursor, parameters as unknown[]).catch((error: unknown) => {
         dropIfTimedOut(client, error);
         throw error;
@@ -117,6 +134,7 @@ function kyselyPool(pool: pg.Pool): PostgresPool {
  *   reachable.
  *
  * Map the errors to answers with `problemFromDriverError` (the problem middleware does it for you).
+ * With a `metrics` registry, every query is counted in `db_queries_total{table}` (the first table it names).
  *
  * @example
  * interface DB { applets: { id: string; name: string } }
@@ -125,14 +143,20 @@ function kyselyPool(pool: pg.Pool): PostgresPool {
  * health.add(database.healthCheck);
  * const applets = await database.db.selectFrom('applets').selectAll().execute();
  */
-export function createDatabase<DB>(config: DatabaseConfig, logger?: Logger): Database<DB> {
+export function createDatabase<DB>(
+  config: DatabaseConfig,
+  logger?: Logger,
+  metrics?: Registry,
+): Database<DB> {
   const pool = new pg.Pool(poolOptions(config));
   pool.on('connect', (client) => {
     client.on('error', (error: Error) => logger?.warn({ err: error }, 'postgres connection failed'));
   });
   // pg-pool re-emits errors of idle clients here; the client's own listener above has logged them.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool(pool) }) });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: kyselyPool(pool, metrics && queryCounter(metrics)) }),
+  });
   return {
     db,
     pool,

@@ -6,9 +6,7 @@ import type { HealthRegistry } from '../health/health-registry';
 import { HttpMetrics } from './http-metrics';
 import { notFoundHandler, problemMiddleware } from './problem-middleware';
 import { installRequestLogger, requestContextMiddleware } from './request-context-middleware';
-
-/** Path of the Prometheus endpoint. */
-export const METRICS_PATH = '/metrics';
+import { METRICS_PATH, metricsHandlers, metricsPlacement, trustProxyValue } from './metrics-endpoint';
 
 /** express.json, skipped outright for requests without a body (most GETs) to keep the hot path short. */
 function jsonBodyParser(limit: string | number): RequestHandler {
@@ -26,13 +24,19 @@ export interface HttpServiceOptions {
   health: HealthRegistry;
   /** Largest JSON body, e.g. `100kb` (BODY_LIMIT). */
   bodyLimit?: string | number;
+  /**
+   * The service's config (`{ ...ctx }` passes it): `METRICS_PORT`, `PORT` and `METRICS_TOKEN` decide whether
+   * this app serves `/metrics` ({@link metricsPlacement}), `TRUST_PROXY` sets Express' `trust proxy` (whose
+   * `X-Forwarded-For` gives `req.ip`). Without it `/metrics` is served here, open.
+   */
+  config?: unknown;
   /** Mounts the service's own routes; called after the platform middleware, before 404 and error handling. */
   routes(app: Express): void;
 }
 
 /**
  * An Express 5 app with everything a service gets for free: request ids, per-request JSON log lines,
- * Prometheus `/metrics`, `/health/live` + `/health/ready`, a JSON body limit, 404s and ONE error middleware
+ * Prometheus `/metrics` (unless the config puts it on its own port: {@link metricsPlacement}), `/health/live` + `/health/ready`, a JSON body limit, 404s and ONE error middleware
  * answering `application/problem+json` without stack traces. Async handlers may throw: Express 5 forwards
  * rejections to the error middleware.
  *
@@ -47,6 +51,9 @@ export function createHttpService(options: HttpServiceOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  const trustProxy = (options.config as { TRUST_PROXY?: unknown } | undefined)?.TRUST_PROXY;
+  if (typeof trustProxy === 'string') app.set('trust proxy', trustProxyValue(trustProxy));
+  const metrics = metricsPlacement(options.config);
   installRequestLogger(app, options.logger);
   app.use(
     requestContextMiddleware({
@@ -57,9 +64,7 @@ export function createHttpService(options: HttpServiceOptions): Express {
   );
   app.use(jsonBodyParser(options.bodyLimit ?? '100kb'));
   mountHealthRoutes(app, options.health);
-  app.get(METRICS_PATH, async (_req, res) => {
-    res.type(options.metrics.contentType).send(await options.metrics.metrics());
-  });
+  if (metrics.onApiPort) app.get(METRICS_PATH, ...metricsHandlers(options.metrics, metrics.token));
   options.routes(app);
   app.use(notFoundHandler);
   app.use(problemMiddleware);

@@ -25,6 +25,8 @@ export interface HttpServerOptions {
   /** Defaults to all interfaces (`::`/`0.0.0.0`); tests pass `127.0.0.1`. */
   host?: string;
   logger: Logger;
+  /** Component name and the subject of its "listening" log line; default `http-server` ("http server listening"). */
+  name?: string;
 }
 
 /** An HTTP server as a lifecycle component; `url()` is valid once started. */
@@ -118,7 +120,7 @@ export function httpServerComponent(
   }
 
   return {
-    name: 'http-server',
+    name: options.name ?? 'http-server',
     server,
     url() {
       const address = server.address() as AddressInfo | null;
@@ -137,7 +139,10 @@ export function httpServerComponent(
         server.once('error', reject);
         server.listen(options.port, options.host, () => {
           server.off('error', reject);
-          options.logger.info({ url: this.url() }, 'http server listening');
+          options.logger.info(
+            { url: this.url() },
+            `${(options.name ?? 'http-server').replace(/-/g, ' ')} listening`,
+          );
           resolve();
         });
       });

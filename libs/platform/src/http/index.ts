@@ -7,3 +7,5 @@ export * from './problem-middleware';
 export * from './create-http-service';
 export * from './http-server';
 export * from './bearer-token-auth';
+export * from './metrics-endpoint';
+export * from './pre-auth-rate-limit';

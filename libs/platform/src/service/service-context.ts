@@ -54,7 +54,7 @@ export function createServiceContext<S extends ConfigSchema, DB>(
   let database: Database<DB> | undefined;
   if (typeof settings.DATABASE_URL === 'string') {
     // The parsed config holds every DATABASE_* setting createDatabase reads (databaseConfig).
-    database = createDatabase<DB>(settings as unknown as DatabaseConfig, logger);
+    database = createDatabase<DB>(settings as unknown as DatabaseConfig, logger, metrics);
     lifecycle.register(database.component);
     health.add(database.healthCheck);
   }

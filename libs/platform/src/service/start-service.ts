@@ -1,7 +1,8 @@
 import type { ConfigSchema } from '../config/describe-config';
 import { redactConfig } from '../config/load-config';
 import { createHttpService } from '../http/create-http-service';
-import { httpServerComponent } from '../http/http-server';
+import { httpServerComponent, type HttpServerComponent } from '../http/http-server';
+import { createMetricsApp, metricsPlacement } from '../http/metrics-endpoint';
 import { migrateService } from './migrate-service';
 import { createServiceContext, type ServiceContextOptions } from './service-context';
 import { registerServiceEvents } from './service-events';
@@ -17,12 +18,16 @@ export interface StartServiceOptions extends ServiceContextOptions {
   port?: number;
   /** Interface to bind; default all (tests pass `127.0.0.1`). */
   host?: string;
+  /** Overrides METRICS_PORT of the separate metrics listener; default 0 (a free port) when `port` is given. */
+  metricsPort?: number;
 }
 
 /** A running service. */
 export interface RunningService<S extends ConfigSchema, DB> {
   /** Base URL of the HTTP server, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** Base URL of the separate metrics listener (`/metrics`), when METRICS_PORT differs from PORT. */
+  metricsUrl?: string;
   ctx: ServiceContext<S, DB>;
   /** Stops everything at once (no drain delay); for tests. */
   stop(): Promise<void>;
@@ -74,6 +79,18 @@ export async function startService<S extends ConfigSchema, DB>(
     }
     for (const component of web.components ?? []) ctx.lifecycle.register(component);
     for (const check of web.checks ?? []) ctx.health.add(check);
+    // Registered before the API server: it starts first and stops last, so scrapes see the drain.
+    const placement = metricsPlacement(ctx.config, definition.name);
+    let metricsServer: HttpServerComponent | undefined;
+    if (placement.separatePort !== undefined) {
+      metricsServer = httpServerComponent(createMetricsApp(ctx.metrics, placement.token), {
+        port: options.metricsPort ?? (options.port === undefined ? placement.separatePort : 0),
+        host: options.host,
+        logger: ctx.logger,
+        name: 'metrics-server',
+      });
+      ctx.lifecycle.register(metricsServer);
+    }
     const server = httpServerComponent(web.app, {
       port: options.port ?? config.PORT ?? 3000,
       host: options.host,
@@ -81,7 +98,12 @@ export async function startService<S extends ConfigSchema, DB>(
     });
     ctx.lifecycle.register(server);
     await ctx.lifecycle.start();
-    return { url: server.url(), ctx, stop: () => ctx.lifecycle.stop({ drain: false }) };
+    return {
+      url: server.url(),
+      metricsUrl: metricsServer?.url(),
+      ctx,
+      stop: () => ctx.lifecycle.stop({ drain: false }),
+    };
   } catch (error) {
     await ctx.lifecycle.stop({ drain: false });
     throw error;

@@ -37,7 +37,8 @@ export function spawnTsx(
   env: Record<string, string> = {},
 ): SpawnedProcess {
   const child = spawn(process.execPath, ['--import', tsxLoader, entry, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // METRICS_PORT 0: the metrics listener of every spawned service takes a free port, never the shared 9464.
+    env: { PATH: process.env.PATH ?? '', METRICS_PORT: '0', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,3 @@
+export * from './secret-keyring';
+export * from './secrets-config';
+export * from './rotate-secrets';

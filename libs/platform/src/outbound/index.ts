@@ -1,0 +1,2 @@
+export * from './read-limited-body';
+export * from './outbound-url-policy';

@@ -58,6 +58,7 @@ describe('createNodesV2', () => {
         '{workspaceRoot}/docker/Dockerfile',
         { env: 'BASE_IMAGE' },
         { env: 'ITTD_REGISTRY' },
+        { env: 'ITTD_PUSH' },
         { runtime: 'node tools/nx-plugin/src/docker/image-present.cjs applets' },
       ]),
     );

@@ -169,7 +169,11 @@ export function resolveConstraints(spec: ProcessSpec): PlacementConstraint[] {
  * loadBalancerLabels('applets', 'web', { args: ['serve'], port: 3000, virtualHost: 'applets.ittd.dev' });
  * // { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'applets.ittd.dev', HAPROXY_0_MODE: 'http' }
  */
-export function loadBalancerLabels(service: string, process: string, spec: ProcessSpec): Record<string, string> {
+export function loadBalancerLabels(
+  service: string,
+  process: string,
+  spec: ProcessSpec,
+): Record<string, string> {
   if (!spec.port) {
     if (spec.virtualHost || spec.haproxyGroup) {
       throw new Error(

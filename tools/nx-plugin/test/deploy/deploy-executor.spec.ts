@@ -8,7 +8,7 @@ import type { ServiceDescriptor } from '../../src/descriptor/service-descriptor'
 import { notifierDescriptor, platformSettings } from '../support/fixtures';
 import { captureConsole } from './support/capture-console';
 import { startFakeMesosFrameworks, type FakeMesosFrameworks } from './support/fake-mesos-frameworks';
-import { NEW_IMAGE, OLD_IMAGE, readManifest, seedPreviousRelease } from './support/release-fixtures';
+import { NEW_IMAGE, seedPreviousRelease } from './support/release-fixtures';
 import { generatedService, type ServiceWorkspace } from './support/service-workspace';
 
 const WEB = '/ittd/production/notifier/web';
@@ -241,7 +241,6 @@ describe('deploy executor', () => {
   });
 
   it('refuses a manifest with minimumHealthCapacity 0 unless --allow-downtime', async () => {
-    void OLD_IMAGE;
     const risky = await workspace(
       { ...notifierDescriptor, upgrade: { minimumHealthCapacity: 0, maximumOverCapacity: 0 } },
       'production',

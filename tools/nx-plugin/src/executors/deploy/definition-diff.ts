@@ -74,13 +74,14 @@ export function liveDefinition(
 function compare(sent: unknown, live: unknown, path: string, out: DefinitionChange[]): void {
   if (isRecord(sent) && isRecord(live)) {
     for (const key of Object.keys(sent)) {
+      if (sent[key] === undefined) continue; // JSON.stringify drops it: not sent
       const at = path ? `${path}.${key}` : key;
       if (!(key in live) || live[key] === undefined) {
         if (!isDefaultLike(sent[key])) out.push({ path: at, kind: 'added', sent: sent[key] });
       } else compare(sent[key], live[key], at, out);
     }
     for (const key of Object.keys(live)) {
-      if (key in sent || ASSIGNED_FIELDS.has(key) || isDefaultLike(live[key])) continue;
+      if (sent[key] !== undefined || ASSIGNED_FIELDS.has(key) || isDefaultLike(live[key])) continue;
       out.push({ path: path ? `${path}.${key}` : key, kind: 'removed', live: live[key] });
     }
     return;
@@ -110,7 +111,7 @@ export function diffDefinitions(
 }
 
 function show(value: unknown): string {
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(value) ?? 'undefined';
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 

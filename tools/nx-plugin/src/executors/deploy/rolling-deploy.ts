@@ -253,7 +253,9 @@ export async function runRelease(plan: DeployPlan, deps: ReleaseDeps): Promise<R
     else deps.progress.log(subject, `changes: ${formatChanges(changes ?? []).join('; ')}`);
     apps.push({ step, subject, live, changed });
   }
-  const before = new Map(apps.filter((a) => a.live).map((a) => [a.step.app.id, liveDefinition(a.live!)]));
+  const before = new Map(
+    apps.flatMap((a) => (a.live ? [[a.step.app.id, liveDefinition(a.live)] as const] : [])),
+  );
   for (const app of apps.filter((a) => !a.changed)) {
     record.apps.push({
       id: app.step.app.id,
@@ -266,8 +268,9 @@ export async function runRelease(plan: DeployPlan, deps: ReleaseDeps): Promise<R
   const deployed: RecordedApp[] = [];
   for (const app of apps.filter((a) => a.changed)) {
     let entry: RecordedApp;
+    let ref: DeploymentRef;
     try {
-      const ref = await putUntilUnlocked(app.step.app, app.subject, deps, deps.clock.now() + deps.timeoutMs);
+      ref = await putUntilUnlocked(app.step.app, app.subject, deps, deps.clock.now() + deps.timeoutMs);
       entry = {
         id: app.step.app.id,
         process: app.step.name,
@@ -285,7 +288,7 @@ export async function runRelease(plan: DeployPlan, deps: ReleaseDeps): Promise<R
       return failRelease(reason, 'failed', deployed, app.step.file);
     }
     if (!deps.wait) continue;
-    const result = await followDeployment(entry.id, entry.deploymentId!, entry.version!, app.subject, deps);
+    const result = await followDeployment(entry.id, ref.deploymentId, ref.version, app.subject, deps);
     if (result.ok) {
       deps.progress.log(app.subject, result.summary);
       deployed.push(entry);
@@ -349,10 +352,12 @@ export async function runRelease(plan: DeployPlan, deps: ReleaseDeps): Promise<R
  */
 export async function followRecord(record: DeployRecord, deps: ReleaseDeps): Promise<ReleaseResult> {
   const started = Date.parse(record.startedAt);
-  const apps = record.apps.filter((a) => a.deploymentId && a.version);
+  const apps = record.apps.flatMap((a) =>
+    a.deploymentId && a.version ? [{ ...a, deploymentId: a.deploymentId, version: a.version }] : [],
+  );
   for (const [index, app] of apps.entries()) {
     const subject = `${record.service}/${app.process}`;
-    const result = await followDeployment(app.id, app.deploymentId!, app.version!, subject, deps);
+    const result = await followDeployment(app.id, app.deploymentId, app.version, subject, deps);
     if (result.ok) {
       deps.progress.log(subject, result.summary);
       continue;
@@ -362,7 +367,7 @@ export async function followRecord(record: DeployRecord, deps: ReleaseDeps): Pro
     if (!result.replaced && result.rollback === 'none') others.push(app);
     const restored = await restoreApps(
       others,
-      (a) => deps.marathon.getAppVersion(a.id, a.previousVersion!),
+      async (a) => (a.previousVersion ? deps.marathon.getAppVersion(a.id, a.previousVersion) : undefined),
       deps,
     );
     record.outcome = result.rollback === 'done' && restored.complete ? 'rolled-back' : 'failed';

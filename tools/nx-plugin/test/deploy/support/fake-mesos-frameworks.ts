@@ -511,7 +511,7 @@ export async function startFakeMesosFrameworks(behaviour: FakeBehaviour): Promis
     if (path === '/v2/queue' && method === 'GET') {
       const queue = [...apps]
         .filter(([, app]) => app.launchDelayUntil > tick)
-        .map(([appId, app]) => ({
+        .map(([, app]) => ({
           count: Math.max(
             0,
             Number(app.definition.instances ?? 1) - app.tasks.filter((t) => t.version === app.version).length,

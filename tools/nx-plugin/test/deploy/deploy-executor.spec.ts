@@ -89,7 +89,9 @@ describe('deploy executor', () => {
       /notifier\/web: changes: ~ container\.docker\.image: "registry\.example\.com\/ittd\/notifier:0ld0ld0" -> "registry\.example\.com\/ittd\/notifier:abc123"/,
     );
     // Live progress: healthy/total, the step and the elapsed time.
-    expect(output).toMatch(/notifier\/web: \d\/4 healthy.*, step 1\/1 RestartApplication, \d+\.\d s/);
+    expect(output).toMatch(
+      /notifier\/web: \d\/4 new ready, \d\/4 healthy.*, step 1\/1 RestartApplication, \d+\.\d s/,
+    );
     expect(output).toMatch(/notifier\/worker: version \S+ verified: 2\/2 running/);
     expect(output).toMatch(/notifier: succeeded in production \(deploy [0-9a-f-]{36}/);
   });

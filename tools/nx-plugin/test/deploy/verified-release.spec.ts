@@ -187,7 +187,7 @@ describe('a verified release', () => {
     fake.behaviour.slowStepTicks = 5;
     const { result, output } = await deploy(production);
     expect(result.success, output).toBe(true);
-    expect(output).toMatch(/notifier\/web: 4\/4 healthy, step 1\/1 RestartApplication/);
+    expect(output).toMatch(/notifier\/web: \d\/4 new ready, 4\/4 healthy, step 1\/1 RestartApplication/);
   });
 
   it('submits with --no-wait and prints the deployment ids; `deploy status` follows them with the same verification', async () => {

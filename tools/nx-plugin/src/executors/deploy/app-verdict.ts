@@ -94,3 +94,22 @@ export function crashLoop(
   }
   return signals.length > 0 ? signals.join('; ') : undefined;
 }
+
+/**
+ * How far the new version has come: its tasks that pass their health checks (that run, without health
+ * checks) out of the instances wanted, e.g. `2/4 new ready`.
+ *
+ * @example
+ * newVersionProgress(status, '2026-01-01T10:00:00.000Z'); // '2/4 new ready'
+ */
+export function newVersionProgress(status: MarathonAppStatus, version: string): string {
+  const checked = (status.healthChecks ?? []).length > 0;
+  const ready = (status.tasks ?? []).filter(
+    (task) =>
+      task.version === version &&
+      (checked
+        ? (task.healthCheckResults ?? []).length > 0 && (task.healthCheckResults ?? []).every((r) => r.alive)
+        : task.state === 'TASK_RUNNING'),
+  ).length;
+  return `${ready}/${status.instances} new ready`;
+}

@@ -175,7 +175,10 @@ export function formatHistory(records: readonly DeployRecord[]): string[] {
   const out = [line(header)];
   records.forEach((r, index) => {
     out.push(line(rows[index]));
-    if (r.reason) out.push(`    reason: ${r.reason.split('\n')[0]}`);
+    if (r.reason) {
+      const reason = r.reason.split('\n')[0];
+      out.push(`    reason: ${reason.length > 200 ? `${reason.slice(0, 197)}...` : reason}`);
+    }
   });
   return out;
 }

@@ -5,7 +5,7 @@ import type {
   MarathonDeployment,
   QueueItem,
 } from '../../marathon-client/marathon-client';
-import { crashLoop, healthSummary, verifyDeployedApp } from './app-verdict';
+import { crashLoop, healthSummary, newVersionProgress, verifyDeployedApp } from './app-verdict';
 import { MAX_POLL_INTERVAL_SECONDS } from './deploy-options';
 import type { LiveProgress } from './progress-log';
 
@@ -272,7 +272,7 @@ export async function followDeployment(
         };
       }
       deps.progress.update(subject, {
-        health: healthSummary(status.value),
+        health: `${newVersionProgress(status.value, version)}, ${healthSummary(status.value)}`,
         step: stepOf(current),
         elapsedMs: deps.clock.now() - started,
       });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runDeployCli } from '../../src/cli/deploy-cli';
 import deployExecutor from '../../src/executors/deploy/executor';
 import type { DeployOptions } from '../../src/executors/deploy/deploy-options';
 import {
@@ -252,6 +253,21 @@ describe('a verified release', () => {
       /^\S+Z\s+succeeded\s+\d+\.\d s\s+octocat \(CI\)\s+abc123\s+abc123\s+web@\S+ worker@\S+$/,
     );
     expect(lines).toHaveLength(4);
+  });
+
+  it('the deploy command line: history from $MARATHON_URL, usage and exit code 2 on a bad command', async () => {
+    seed();
+    expect((await deploy(production)).result.success).toBe(true);
+    vi.stubEnv('MARATHON_URL', fake.url);
+    const lines: string[] = [];
+    expect(await runDeployCli(['history', 'notifier'], (line) => lines.push(line))).toBe(0);
+    expect(lines[1]).toMatch(/succeeded\s+\d+\.\d s\s+octocat \(CI\)\s+abc123/);
+    const usage: string[] = [];
+    expect(await runDeployCli(['history'], (line) => usage.push(line))).toBe(2);
+    expect(usage.join('\n')).toContain('usage: deploy status <deployment id...>');
+    const unknown: string[] = [];
+    expect(await runDeployCli(['status', 'no-such-deployment'], (line) => unknown.push(line))).toBe(1);
+    expect(unknown[0]).toContain('no-such-deployment: no deploy record names this deployment');
   });
 
   it('refuses an image the registry does not have (HEAD /v2/<name>/manifests/<tag>), sending nothing', async () => {

@@ -285,7 +285,9 @@ export async function runRelease(plan: DeployPlan, deps: ReleaseDeps): Promise<R
       );
     } catch (error) {
       const reason = `${app.step.file}: ${(error as Error).message}`;
-      return failRelease(reason, 'failed', deployed, app.step.file);
+      // Without waiting, the processes submitted so far are still in flight: they are rolled back too.
+      const sent = deps.wait ? deployed : record.apps.filter((a) => a.deploymentId);
+      return failRelease(reason, 'failed', sent, app.step.file);
     }
     if (!deps.wait) continue;
     const result = await followDeployment(entry.id, ref.deploymentId, ref.version, app.subject, deps);

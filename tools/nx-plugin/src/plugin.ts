@@ -69,6 +69,9 @@ export function serviceTargets(
         '{workspaceRoot}/docker/Dockerfile',
         { env: 'BASE_IMAGE' },
         { env: 'ITTD_REGISTRY' },
+        // Pushing is part of the key: after an unpushed build, `ITTD_PUSH=1` misses the cache, so the
+        // executor runs (re-tags the image it finds, no rebuild) and pushes; a cache hit never hides a push.
+        { env: 'ITTD_PUSH' },
         // What the engine holds for this bundle (`missing <random>` when nothing): a cache hit still
         // guarantees the image is in the engine. See src/executors/docker-build/target.md.
         { runtime: `node tools/nx-plugin/src/docker/image-present.cjs ${service}` },

@@ -24,7 +24,7 @@ export interface DeployFile {
 
 /**
  * Loads everything a deploy manifest derives from and checks the config before anything is generated:
- * the descriptor, `config-schema.json` from the bundle, the image just built, the git sha.
+ * the descriptor, `config-schema.json` from the bundle, the image just built, the commit it was built from (its `revision`, else HEAD).
  *
  * @example
  * const { descriptor, context } = loadDeployInputs('/repo', 'applets', { environment: 'production' });
@@ -53,8 +53,12 @@ export function loadDeployInputs(
     { cron: job.cron, timezone: job.timezone ?? DESCRIPTOR_DEFAULTS.timezone },
   ]);
   checkJobs(Object.fromEntries(jobs), description, service);
-  const gitSha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspaceRoot, encoding: 'utf8' }).trim();
   const built = readBuiltImage(join(workspaceRoot, out.docker, 'image.json'));
+  // The label names the commit the image was built from, not the one checked out now: a service whose
+  // image did not change keeps an identical definition, so its deploy is a no-op instead of a restart.
+  const gitSha =
+    built?.revision ||
+    execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspaceRoot, encoding: 'utf8' }).trim();
   const image = imageReference({
     built,
     service,

@@ -28,7 +28,19 @@ export interface ProcessSpec {
   instances?: number;
   resources?: Partial<Resources>;
   upgrade?: Partial<UpgradePolicy>;
+  /** Marathon placement constraints; see {@link resolveConstraints} for the default. */
+  constraints?: PlacementConstraint[];
+  /** Host name(s) marathon-lb routes to this process (`HAPROXY_0_VHOST`), comma-separated. */
+  virtualHost?: string;
+  /** The marathon-lb group (`HAPROXY_GROUP`); default `external` with a virtual host, else `internal`. */
+  haproxyGroup?: string;
 }
+
+/** A Marathon constraint: `[field, operator]` or `[field, operator, value]`, e.g. `['hostname', 'GROUP_BY']`. */
+export type PlacementConstraint = [string, string] | [string, string, string];
+
+/** Spread the tasks of a process that serves traffic evenly across agents (see {@link resolveConstraints}). */
+export const DEFAULT_SERVING_CONSTRAINTS: PlacementConstraint[] = [['hostname', 'GROUP_BY']];
 
 /** One scheduled job, run as `node main.js run-job <name>`. */
 export interface JobSpec {
@@ -131,4 +143,51 @@ export function resolveHealthPaths(descriptor: ServiceDescriptor): { livePath: s
  */
 export function resolveEnv(descriptor: ServiceDescriptor, environment: string): Record<string, EnvValue> {
   return { ...descriptor.env?.[environment] };
+}
+
+/**
+ * The placement constraints of a process: its own when given (`[]` places freely), else for a process with
+ * a port {@link DEFAULT_SERVING_CONSTRAINTS} so one agent going down never takes all web tasks, else none.
+ * GROUP_BY rather than UNIQUE: UNIQUE needs one more agent than instances during a rolling upgrade
+ * (`maximumOverCapacity` starts extra tasks first) and stalls the deployment on a small cluster.
+ *
+ * @example
+ * resolveConstraints({ args: ['serve'], port: 3000 }); // [['hostname', 'GROUP_BY']]
+ * resolveConstraints({ args: ['worker'] }); // []
+ */
+export function resolveConstraints(spec: ProcessSpec): PlacementConstraint[] {
+  if (spec.constraints) return spec.constraints.map((c) => [...c] as PlacementConstraint);
+  return spec.port ? DEFAULT_SERVING_CONSTRAINTS.map((c) => [...c] as PlacementConstraint) : [];
+}
+
+/**
+ * The marathon-lb labels of a process that serves traffic (has a port): `HAPROXY_GROUP` and, with a
+ * virtual host, `HAPROXY_0_VHOST` + `HAPROXY_0_MODE: http` (marathon-lb's label names; index 0 = the
+ * first port mapping). None for a process without a port; a virtual host without a port is an error.
+ *
+ * @example
+ * loadBalancerLabels('applets', 'web', { args: ['serve'], port: 3000, virtualHost: 'applets.ittd.dev' });
+ * // { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'applets.ittd.dev', HAPROXY_0_MODE: 'http' }
+ */
+export function loadBalancerLabels(
+  service: string,
+  process: string,
+  spec: ProcessSpec,
+): Record<string, string> {
+  if (!spec.port) {
+    if (spec.virtualHost || spec.haproxyGroup) {
+      throw new Error(
+        `${service}: process ${process} has a virtualHost or haproxyGroup but no port: marathon-lb has nothing to route to`,
+      );
+    }
+    return {};
+  }
+  const labels: Record<string, string> = {
+    HAPROXY_GROUP: spec.haproxyGroup ?? (spec.virtualHost ? 'external' : 'internal'),
+  };
+  if (spec.virtualHost) {
+    labels.HAPROXY_0_VHOST = spec.virtualHost;
+    labels.HAPROXY_0_MODE = 'http';
+  }
+  return labels;
 }

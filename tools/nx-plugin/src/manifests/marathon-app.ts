@@ -1,11 +1,14 @@
 import { shutdownTimeoutMs } from '../config/config-settings';
 import {
+  loadBalancerLabels,
+  resolveConstraints,
   resolveEnv,
   resolveHealthPaths,
   resolveResources,
   resolveUpgradePolicy,
   DESCRIPTOR_DEFAULTS,
   type ServiceDescriptor,
+  type PlacementConstraint,
   type UpgradePolicy,
 } from '../descriptor/service-descriptor';
 import { deployLabels, type DeployContext } from './deploy-context';
@@ -31,6 +34,8 @@ export interface MarathonApp {
     portMappings?: { containerPort: number; hostPort: number; name: string; protocol: 'tcp' }[];
   };
   networks: { mode: 'container/bridge' }[];
+  /** Placement constraints (omitted when none). */
+  constraints?: PlacementConstraint[];
   env: Record<string, MesosEnvValue>;
   secrets?: Record<string, { source: string }>;
   healthChecks?: {
@@ -107,8 +112,10 @@ export function buildMarathonApp(
     env: mesosEnv.env,
     upgradeStrategy: resolveUpgradePolicy(descriptor, process),
     taskKillGracePeriodSeconds: graceSeconds,
-    labels: deployLabels(context, process),
+    labels: { ...deployLabels(context, process), ...loadBalancerLabels(context.service, process, spec) },
   };
+  const constraints = resolveConstraints(spec);
+  if (constraints.length > 0) app.constraints = constraints;
   if (Object.keys(mesosEnv.secrets).length > 0) app.secrets = mesosEnv.secrets;
   if (spec.port) {
     app.container.portMappings = [

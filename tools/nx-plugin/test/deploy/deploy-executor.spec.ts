@@ -8,6 +8,7 @@ import type { ServiceDescriptor } from '../../src/descriptor/service-descriptor'
 import { notifierDescriptor, platformSettings } from '../support/fixtures';
 import { captureConsole } from './support/capture-console';
 import { startFakeMesosFrameworks, type FakeMesosFrameworks } from './support/fake-mesos-frameworks';
+import { NEW_IMAGE, seedPreviousRelease } from './support/release-fixtures';
 import { generatedService, type ServiceWorkspace } from './support/service-workspace';
 
 const WEB = '/ittd/production/notifier/web';
@@ -32,7 +33,7 @@ afterAll(() => workspaces.forEach((ws) => ws.remove()));
 beforeEach(async () => {
   // Nothing from the machine's environment leaks in: every URL and the token are set by the test.
   for (const name of ['MARATHON_URL', 'CHRONOS_URL', 'METRONOME_URL', 'MARATHON_TOKEN']) vi.stubEnv(name, '');
-  fake = await startFakeMesosFrameworks({ finishAfterPolls: 2, lockedPuts: 0 });
+  fake = await startFakeMesosFrameworks({ lockedPuts: 0, tickMs: 2, healthyAfterTicks: 2 });
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
@@ -50,10 +51,13 @@ function deploy(ws: ServiceWorkspace, options: Partial<DeployOptions> = {}) {
 
 const manifest = (ws: ServiceWorkspace, process: string) =>
   JSON.parse(readFileSync(join(ws.root, `dist/deploy/notifier/marathon/${process}.json`), 'utf8'));
-const appPuts = () => fake.requests.filter((r) => r.method === 'PUT' && r.url.startsWith('/v2/apps/'));
+const appPuts = () => fake.requests.filter((r) => r.method === 'PUT' && r.url.startsWith('/v2/apps/ittd/'));
+const seed = (ws: ServiceWorkspace) =>
+  seedPreviousRelease(fake, [manifest(ws, 'web'), manifest(ws, 'worker')], 'notifier');
 
 describe('deploy executor', () => {
-  it('deploys web then worker, each whole (partialUpdate=false), waiting until its deployment is gone', async () => {
+  it('deploys web then worker, each whole (partialUpdate=false), the next only once the first is verified', async () => {
+    const before = seed(production);
     const { result, output } = await deploy(production);
     expect(result.success, output).toBe(true);
 
@@ -62,21 +66,43 @@ describe('deploy executor', () => {
     const workerPut = calls.indexOf(`PUT /v2/apps${WORKER}?partialUpdate=false`);
     expect(webPut).toBeGreaterThanOrEqual(0);
     expect(workerPut).toBeGreaterThan(webPut);
-    // finishAfterPolls 2: listed twice, gone on the third poll; only then the next process.
-    expect(calls.slice(webPut + 1, workerPut)).toEqual([
-      'GET /v2/deployments',
-      'GET /v2/deployments',
-      'GET /v2/deployments',
-      `GET /v2/apps${WEB}`,
-    ]);
-    expect(calls.slice(workerPut + 1, workerPut + 4)).toEqual(Array(3).fill('GET /v2/deployments'));
+    // Between the two: the web deployment followed (deployments, app with tasks, launch queue) until verified.
+    const between = calls.slice(webPut + 1, workerPut);
+    expect(between).toContain('GET /v2/deployments');
+    expect(between).toContain(
+      `GET /v2/apps${WEB}?embed=app.tasks&embed=app.lastTaskFailure&embed=app.deployments`,
+    );
+    expect(between).toContain('GET /v2/queue');
     expect(fake.apps.get(WEB)).toEqual(manifest(production, 'web'));
     expect(fake.apps.get(WORKER)).toEqual(manifest(production, 'worker'));
     expect(fake.deleted).toEqual([]);
+    // Verified: every task runs the new version and is ready, none of the old one is left.
+    for (const id of [WEB, WORKER]) {
+      const state = fake.appState(id);
+      expect(state?.version).not.toBe(before.get(id));
+      expect(state?.tasks.every((t) => t.version === state.version && t.ready)).toBe(true);
+    }
     expect(output).toMatch(
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z notifier\/web: PUT \/ittd\/production\/notifier\/web -> deployment /m,
     );
-    expect(output).toMatch(/notifier\/worker: deployed version .*: 2 healthy, 2 running of 2/);
+    expect(output).toMatch(
+      /notifier\/web: changes: ~ container\.docker\.image: "registry\.example\.com\/ittd\/notifier:0ld0ld0" -> "registry\.example\.com\/ittd\/notifier:abc123"/,
+    );
+    // Live progress: healthy/total, the step and the elapsed time.
+    expect(output).toMatch(
+      /notifier\/web: \d\/4 new ready, \d\/4 healthy.*, step 1\/1 RestartApplication, \d+\.\d s/,
+    );
+    expect(output).toMatch(/notifier\/worker: version \S+ verified: 2\/2 running/);
+    expect(output).toMatch(/notifier: succeeded in production \(deploy [0-9a-f-]{36}/);
+  });
+
+  it('keeps every app at its minimum healthy capacity while replacing its tasks', async () => {
+    seed(production);
+    const { result, output } = await deploy(production);
+    expect(result.success, output).toBe(true);
+    const samples = fake.timeline.flatMap((s) => s.replacing);
+    expect(samples.filter((s) => s.appId === WEB).length).toBeGreaterThan(0);
+    for (const sample of samples) expect(sample.ready).toBeGreaterThanOrEqual(sample.minimumHealthy);
   });
 
   it('sends the scheduled jobs to Metronome after the apps: each job, then its schedule', async () => {
@@ -93,12 +119,13 @@ describe('deploy executor', () => {
       concurrencyPolicy: 'FORBID',
     });
     const firstJobCall = fake.requests.findIndex((r) => r.url.startsWith('/v1/jobs'));
-    const lastAppCall = fake.requests.findLastIndex((r) => r.url.startsWith('/v2/'));
+    const lastAppCall = fake.requests.findLastIndex((r) => r.url.startsWith('/v2/apps/ittd/'));
     expect(firstJobCall).toBeGreaterThan(lastAppCall);
 
     // A second deploy replaces job and schedule in place (PUT), creating nothing.
     fake.requests.length = 0;
-    expect((await deploy(production)).result.success).toBe(true);
+    const again = await deploy(production);
+    expect(again.result.success, again.output).toBe(true);
     const jobCalls = fake.requests.filter((r) => r.url.startsWith('/v1/jobs')).map((r) => r.method);
     expect(jobCalls).toEqual(Array(6).fill('PUT'));
   });
@@ -170,9 +197,11 @@ describe('deploy executor', () => {
     expect(fake.metronomeJobs.size).toBe(0);
   });
 
-  it('rolls back a deployment that does not finish in time (DELETE without force) and fails saying so', async () => {
-    fake.behaviour.finishAfterPolls = 'never';
-    const { result, output } = await deploy(production, { timeoutSeconds: 0.2 });
+  it('rolls back a deployment that does not finish in time (DELETE without force), waits for the rollback, fails saying so', async () => {
+    const before = seed(production);
+    fake.behaviour.images = { [NEW_IMAGE('notifier')]: 'never-healthy' };
+    fake.behaviour.rollbackDelayTicks = 10;
+    const { result, output } = await deploy(production, { timeoutSeconds: 0.3 });
     expect(result.success).toBe(false);
     const put = appPuts();
     expect(put).toHaveLength(1);
@@ -180,9 +209,14 @@ describe('deploy executor', () => {
     expect(fake.deleted[0].force).toBe(false);
     const deleteCall = fake.requests.find((r) => r.method === 'DELETE');
     expect(deleteCall?.url).toBe(`/v2/deployments/${fake.deleted[0].id}`);
-    expect(output).toContain(`deployment ${fake.deleted[0].id} of ${WEB} did not finish within 0.2 s`);
-    expect(output).toContain('rolled back to the previous version');
+    expect(output).toContain(`deployment ${fake.deleted[0].id} of ${WEB} did not finish within 0.3 s`);
+    // The deploy waited for the rollback: when it returns, the previous version runs, all ready.
+    expect(output).toMatch(/rolled back by deployment [0-9a-f-]{36}: runs version \S+, 4\/4 healthy/);
+    const web = fake.appState(WEB);
+    expect(web?.version).toBe(before.get(WEB));
+    expect(web?.tasks.every((t) => t.version === before.get(WEB) && t.ready)).toBe(true);
     expect(output).toContain('not sent: dist/deploy/notifier/marathon/worker.json');
+    expect(output).toContain('notifier deploy rolled-back');
   });
 
   it('keeps waiting through deployment polls that fail for a while (503), then succeeds', async () => {
@@ -192,13 +226,13 @@ describe('deploy executor', () => {
     expect(fake.behaviour.unavailablePolls).toBe(0);
     expect(fake.deleted).toHaveLength(0);
     expect(appPuts()).toHaveLength(2);
-    expect(output).toContain('could not read the deployments');
+    expect(output).toContain('could not read Marathon');
   });
 
   it('prints every request of a dry run and sends nothing', async () => {
     const { result, output } = await deploy(production, { dryRun: true });
     expect(result.success, output).toBe(true);
-    expect(fake.requests).toEqual([]);
+    expect(fake.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     expect(output).toContain(`PUT ${fake.url}/v2/apps${WEB}?partialUpdate=false`);
     expect(output).toContain(`PUT ${fake.url}/v2/apps${WORKER}?partialUpdate=false`);
     expect(output).toContain(
@@ -256,6 +290,7 @@ describe('deploy executor', () => {
     const rejected = await deploy(production);
     expect(rejected.result.success).toBe(false);
     expect(rejected.output).toContain('answered 401: Unauthorized');
+    fake.behaviour.token = token;
     const dryRun = await deploy(production, { dryRun: true });
     for (const output of [ok.output, rejected.output, dryRun.output]) expect(output).not.toContain(token);
   });

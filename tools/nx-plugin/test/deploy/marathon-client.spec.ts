@@ -9,21 +9,38 @@ import { startFakeMesosFrameworks, type FakeMesosFrameworks } from './support/fa
 
 let fake: FakeMesosFrameworks;
 beforeAll(async () => {
-  fake = await startFakeMesosFrameworks({ finishAfterPolls: 0, lockedPuts: 0 });
+  fake = await startFakeMesosFrameworks({ lockedPuts: 0, tickMs: 20 });
 });
 afterAll(() => fake.close());
 
 const web = buildMarathonApp(notifierDescriptor, 'web', context('notifier'));
 
 describe('MarathonClient', () => {
-  it('creates (201) then replaces (200) an app whole, and reads its deployments and status', async () => {
+  it('creates (201) then replaces (200) an app whole, and reads its deployments, status, queue and versions', async () => {
     const client = new MarathonClient({ baseUrl: `${fake.url}/` });
+    expect(await client.findApp(web.id)).toBeUndefined();
     const created = await client.putApp(web, { force: false });
     expect(created.deploymentId).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await client.getDeployments()).map((d) => d.id)).toEqual([]);
-    await client.putApp(web, { force: false });
+    expect((await client.getDeployments()).map((d) => d.id)).toEqual([created.deploymentId]);
+    // Locked by its own deployment until that one finishes (Marathon's 409 names it).
+    const locked = await client.putApp(web, { force: false }).catch((e) => e);
+    expect(locked).toBeInstanceOf(AppLockedError);
+    expect((locked as AppLockedError).deploymentIds).toEqual([created.deploymentId]);
+    await fake.settled();
+    expect(await client.getDeployments()).toEqual([]);
+    const replaced = await client.putApp(web, { force: false });
     expect(fake.requests.at(-1)?.url).toBe('/v2/apps/ittd/production/notifier/web?partialUpdate=false');
-    expect(await client.getApp(web.id)).toMatchObject({ id: web.id, instances: 4, tasksHealthy: 4 });
+    await fake.settled();
+    const status = await client.getApp(web.id);
+    expect(status).toMatchObject({ id: web.id, instances: 4, tasksHealthy: 4, version: replaced.version });
+    expect(status.tasks?.map((t) => t.version)).toEqual(Array(4).fill(replaced.version));
+    expect(await client.getQueue()).toEqual([]);
+    expect(await client.getAppVersions(web.id)).toEqual([replaced.version, created.version]);
+    expect(await client.getAppVersion(web.id, created.version)).toMatchObject({
+      id: web.id,
+      version: created.version,
+    });
+    expect((await client.listApps('/ittd/production/')).map((a) => a.id)).toEqual([web.id]);
   });
 
   it('throws AppLockedError with the locking deployments on 409', async () => {

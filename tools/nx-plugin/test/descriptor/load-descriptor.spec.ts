@@ -31,6 +31,25 @@ describe('service descriptor schema', () => {
     });
   });
 
+  it('takes placement constraints, a virtual host and a marathon-lb group per process, checked', () => {
+    const web = {
+      args: ['serve'],
+      port: 3000,
+      constraints: [
+        ['hostname', 'UNIQUE'],
+        ['rack', 'MAX_PER', '2'],
+      ],
+      virtualHost: 'applets.ittd.dev,www.ittd.dev',
+      haproxyGroup: 'external',
+    };
+    expect(parseServiceDescriptor({ processes: { web } }, FILE).processes.web.constraints).toHaveLength(2);
+    const message = errorOf({
+      processes: { web: { ...web, constraints: [['hostname', 'SPREAD']], virtualHost: 'Bad Host' } },
+    });
+    expect(message).toContain('/processes/web/constraints/0/1');
+    expect(message).toContain('/processes/web/virtualHost');
+  });
+
   it('names the file and the path of every problem', () => {
     const message = errorOf({
       processes: { web: { args: ['serve'], port: 70000, prot: 1 } },

@@ -41,8 +41,10 @@ describe('marathon executor', () => {
     const web = readJson(root, 'dist/deploy/notifier/marathon/web.json');
     expect(validateMarathonApp(web)).toEqual([]);
     expect(web.container.docker.image).toBe('registry.example.com/ittd/notifier:abc123');
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    expect(web.labels['ittd.git-sha']).toBe(sha);
+    // The image's commit (image.json revision), not HEAD: an unchanged image gives an unchanged definition.
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    expect(web.labels['ittd.git-sha']).toBe('abc123');
+    expect(head).not.toBe('abc123');
   });
 
   it('falls back to <registry>/ittd/<svc>:<git sha> without image.json', async () => {

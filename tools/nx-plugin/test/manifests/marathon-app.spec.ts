@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ServiceDescriptor } from '../../src/descriptor/service-descriptor';
 import { buildMarathonApp } from '../../src/manifests/marathon-app';
 import { appletsDescriptor, context, notifierDescriptor, realServices } from '../support/fixtures';
 import { validateMarathonApp } from '../support/reference-schemas';
@@ -111,6 +112,60 @@ describe('buildMarathonApp', () => {
     expect(app.healthChecks).toBeUndefined();
     expect(app.readinessChecks).toBeUndefined();
     expect(app.env.PORT).toBeUndefined();
+  });
+
+  it('spreads the tasks of a serving process across agents by default and routes it with marathon-lb', () => {
+    const web = buildMarathonApp(notifierDescriptor, 'web', context('notifier'));
+    expect(web.constraints).toEqual([['hostname', 'GROUP_BY']]);
+    expect(web.labels).toMatchObject({ HAPROXY_GROUP: 'internal' });
+    expect(web.labels.HAPROXY_0_VHOST).toBeUndefined();
+    const worker = buildMarathonApp(notifierDescriptor, 'worker', context('notifier'));
+    expect(worker.constraints).toBeUndefined();
+    expect(Object.keys(worker.labels).filter((k) => k.startsWith('HAPROXY'))).toEqual([]);
+    expect(validateMarathonApp(web)).toEqual([]);
+  });
+
+  it('takes constraints, the virtual host and the marathon-lb group from the descriptor', () => {
+    const descriptor: ServiceDescriptor = {
+      ...notifierDescriptor,
+      processes: {
+        ...notifierDescriptor.processes,
+        web: {
+          ...notifierDescriptor.processes.web,
+          constraints: [
+            ['hostname', 'UNIQUE'],
+            ['rack', 'MAX_PER', '2'],
+          ],
+          virtualHost: 'notifier.ittd.dev,hooks.ittd.dev',
+        },
+        worker: { ...notifierDescriptor.processes.worker, constraints: [['zone', 'LIKE', 'eu-.*']] },
+      },
+    };
+    const web = buildMarathonApp(descriptor, 'web', context('notifier'));
+    expect(web.constraints).toEqual([
+      ['hostname', 'UNIQUE'],
+      ['rack', 'MAX_PER', '2'],
+    ]);
+    expect(web.labels).toMatchObject({
+      HAPROXY_GROUP: 'external',
+      HAPROXY_0_VHOST: 'notifier.ittd.dev,hooks.ittd.dev',
+      HAPROXY_0_MODE: 'http',
+    });
+    const worker = buildMarathonApp(descriptor, 'worker', context('notifier'));
+    expect(worker.constraints).toEqual([['zone', 'LIKE', 'eu-.*']]);
+    expect(validateMarathonApp(web)).toEqual([]);
+    expect(validateMarathonApp(worker)).toEqual([]);
+    const free = { ...descriptor.processes.web, constraints: [] };
+    const unconstrained = { ...descriptor, processes: { ...descriptor.processes, web: free } };
+    expect(buildMarathonApp(unconstrained, 'web', context('notifier')).constraints).toBeUndefined();
+  });
+
+  it('refuses a virtual host on a process without a port', () => {
+    const worker = { ...notifierDescriptor.processes.worker, virtualHost: 'x.ittd.dev' };
+    const descriptor = { ...notifierDescriptor, processes: { ...notifierDescriptor.processes, worker } };
+    expect(() => buildMarathonApp(descriptor, 'worker', context('notifier'))).toThrow(
+      'notifier: process worker has a virtualHost or haproxyGroup but no port',
+    );
   });
 
   it('names the processes when asked for an unknown one', () => {

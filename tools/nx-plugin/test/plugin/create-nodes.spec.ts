@@ -38,7 +38,14 @@ describe('createNodesV2', () => {
     const applets = results[0][1].projects?.['apps/applets'];
     expect(applets?.root).toBe('apps/applets');
     const targets = applets?.targets ?? {};
-    expect(Object.keys(targets).sort()).toEqual(['build', 'bundle', 'chronos', 'deploy', 'docker-build', 'marathon']);
+    expect(Object.keys(targets).sort()).toEqual([
+      'build',
+      'bundle',
+      'chronos',
+      'deploy',
+      'docker-build',
+      'marathon',
+    ]);
     expect(targets.bundle).toMatchObject({
       executor: '@ittd/nx-plugin:bundle',
       cache: true,
@@ -58,6 +65,7 @@ describe('createNodesV2', () => {
         '{workspaceRoot}/docker/Dockerfile',
         { env: 'BASE_IMAGE' },
         { env: 'ITTD_REGISTRY' },
+        { env: 'ITTD_PUSH' },
         { runtime: 'node tools/nx-plugin/src/docker/image-present.cjs applets' },
       ]),
     );

@@ -1,4 +1,5 @@
 import type { ApiEndpoint } from '../../marathon-client/json-http';
+import type { RegistryEndpoint } from '../../marathon-client/registry-client';
 
 /** The options of the deploy executor, as schema.json declares them. */
 export interface DeployOptions {
@@ -22,6 +23,10 @@ export interface DeployOptions {
   allowDowntime?: boolean;
   /** The lowest `upgradeStrategy.minimumHealthCapacity` deployed without `allowDowntime`. */
   minimumHealthCapacityFloor?: number;
+  /** Submit and print the deployment ids, do not wait (`deploy status <id>` follows them later). */
+  noWait?: boolean;
+  /** Registry HTTP API base URL checked for the image's tag; default $ITTD_REGISTRY_URL, else https://$ITTD_REGISTRY. */
+  registryUrl?: string;
 }
 
 /** Defaults of the options (schema.json shows the same values). */
@@ -49,6 +54,9 @@ export interface ResolvedDeployOptions {
   dryRun: boolean;
   allowDowntime: boolean;
   minimumHealthCapacityFloor: number;
+  wait: boolean;
+  /** Where to check that the image's tag was pushed; absent: no registry configured, no check. */
+  registry?: RegistryEndpoint;
 }
 
 /**
@@ -89,5 +97,29 @@ export function resolveDeployOptions(
     allowDowntime: options.allowDowntime ?? false,
     minimumHealthCapacityFloor:
       options.minimumHealthCapacityFloor ?? DEPLOY_DEFAULTS.minimumHealthCapacityFloor,
+    wait: !(options.noWait ?? false),
+    registry: registryEndpoint(options.registryUrl, env),
+  };
+}
+
+/**
+ * The registry the deploy checks for the image's tag: `registryUrl`, else `$ITTD_REGISTRY_URL`, else
+ * `https://<host of $ITTD_REGISTRY>` (docker-build's registry prefix); none when no registry is configured
+ * (a cluster that pulls from Docker Hub or a local engine). Credentials: `ITTD_REGISTRY_USERNAME`/`_PASSWORD`.
+ *
+ * @example
+ * registryEndpoint(undefined, { ITTD_REGISTRY: 'registry.example.com/team' })?.baseUrl; // 'https://registry.example.com'
+ */
+export function registryEndpoint(
+  registryUrl: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): RegistryEndpoint | undefined {
+  const host = env.ITTD_REGISTRY?.split('/')[0];
+  const baseUrl = registryUrl || env.ITTD_REGISTRY_URL || (host ? `https://${host}` : undefined);
+  if (!baseUrl) return undefined;
+  return {
+    baseUrl,
+    username: env.ITTD_REGISTRY_USERNAME || undefined,
+    password: env.ITTD_REGISTRY_PASSWORD || undefined,
   };
 }

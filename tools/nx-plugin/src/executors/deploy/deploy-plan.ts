@@ -32,6 +32,9 @@ export interface PlanInput {
   scheduler: JobScheduler | 'both' | 'none';
 }
 
+/** The tag docker-build gives an image of a dirty tree: `<sha>-dirty-<fingerprint>`. */
+export const DIRTY_TAG = /:[^/:]*-dirty-[0-9a-f]+$/;
+
 /** Marathon's default when an app has no upgradeStrategy (see the reference notes). */
 const MARATHON_DEFAULT_MINIMUM_HEALTH_CAPACITY = 1;
 
@@ -107,8 +110,8 @@ function jobSteps(manifests: ServiceManifests, input: PlanInput, problems: strin
 }
 
 /**
- * Plans a service's deploy (pure): checks every manifest was generated for the environment, refuses
- * upgrades that could take capacity down (unless `allowDowntime`), orders the apps (readiness-checked
+ * Plans a service's deploy (pure): checks every manifest was generated for the environment, refuses an
+ * image built from a dirty tree outside `local`, refuses upgrades that could take capacity down (unless `allowDowntime`), orders the apps (readiness-checked
  * processes first) and appends the jobs for the chosen scheduler.
  *
  * @example
@@ -140,6 +143,17 @@ export function planDeploy(manifests: ServiceManifests, input: PlanInput): Deplo
     }
   }
   if (manifests.apps.length === 0) problems.push(`${service} has no Marathon app to deploy`);
+  if (input.environment !== 'local') {
+    for (const m of manifests.apps) {
+      const image = m.content.container.docker.image;
+      if (DIRTY_TAG.test(image)) {
+        problems.push(
+          `${m.file} runs ${image}, built from a working tree with uncommitted changes: commit, rebuild ` +
+            `(\`nx docker-build ${service}\`) and deploy the commit's image; dirty tags only run in local`,
+        );
+      }
+    }
+  }
   for (const m of manifests.apps) {
     const risks = downtimeRisks(m.content, input.minimumHealthCapacityFloor);
     const lines = risks.map((risk) => `${m.file}: ${risk}`);

@@ -1,12 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { ChronosClient, MetronomeClient } from '../../marathon-client/job-scheduler-clients';
-import { MarathonClient } from '../../marathon-client/marathon-client';
-import { planDeploy, type JobScheduler } from './deploy-plan';
+import { MarathonClient, type MarathonAppStatus } from '../../marathon-client/marathon-client';
+import {
+  parseImageReference,
+  registryHasTag,
+  type RegistryEndpoint,
+} from '../../marathon-client/registry-client';
+import { deployActor } from './deploy-actor';
+import { planDeploy, type DeployPlan, type JobScheduler } from './deploy-plan';
 import { resolveDeployOptions, type DeployOptions, type ResolvedDeployOptions } from './deploy-options';
-import { describeDryRun } from './dry-run';
-import { createProgressLog } from './progress-log';
-import { runDeployPlan, systemClock } from './rolling-deploy';
+import { describeChanges, describeDryRun } from './dry-run';
+import { systemClock } from './follow-deployment';
+import { createLiveProgress, type LiveProgress } from './progress-log';
+import { runRelease } from './rolling-deploy';
 import { readServiceManifests } from './service-manifests';
 
 function scheduler(resolved: ResolvedDeployOptions): JobScheduler | 'both' | 'none' {
@@ -18,9 +26,44 @@ function scheduler(resolved: ResolvedDeployOptions): JobScheduler | 'both' | 'no
 }
 
 /**
- * `nx deploy <svc> [-c staging] [--dry-run] [--force] [--allow-downtime] [--timeoutSeconds=...]`: a
- * rolling deploy of the manifests the marathon and chronos targets just wrote; see schema.json. Progress
- * lines carry timestamps; a failure names the manifest, Marathon's details, and whether it was rolled back.
+ * The progress output of the deploy commands: an updating line in a terminal, plain lines in CI (no TTY,
+ * or `CI` set), through Nx's logger so parallel runs keep their prefixes.
+ *
+ * @example
+ * const progress = terminalProgress();
+ */
+export function terminalProgress(): LiveProgress {
+  const tty = Boolean(process.stdout.isTTY) && !process.env.CI;
+  return createLiveProgress({
+    tty,
+    write: (text) => (tty ? process.stdout.write(text) : logger.info(text.replace(/\n$/, ''))),
+  });
+}
+
+/**
+ * The images the plan's apps run that the registry does not have (`HEAD /v2/<name>/manifests/<tag>`).
+ * Marathon could not pull them: the deploy stops before any PUT.
+ *
+ * @example
+ * await missingImages(plan, { baseUrl: 'https://registry.example.com' }); // ['registry.example.com/ittd/applets:3f2c1d0']
+ */
+export async function missingImages(plan: DeployPlan, registry: RegistryEndpoint): Promise<string[]> {
+  const images = new Set(
+    plan.steps.flatMap((s) => (s.kind === 'marathon-app' ? [s.app.container.docker.image] : [])),
+  );
+  const missing: string[] = [];
+  for (const image of images) {
+    const { name, tag } = parseImageReference(image);
+    if (!(await registryHasTag(registry, name, tag))) missing.push(image);
+  }
+  return missing;
+}
+
+/**
+ * `nx deploy <svc> [-c staging] [--dry-run] [--no-wait] [--force] [--allow-downtime] [--timeoutSeconds=...]`:
+ * a verified release of the manifests the marathon and chronos targets just wrote; see schema.json and
+ * {@link runRelease}. Progress shows healthy/total, the step and the elapsed time; a failure names the
+ * manifest, Marathon's reason (lastTaskFailure, details) and what was rolled back or restored.
  *
  * @example
  * // MARATHON_URL=http://marathon.mesos:8080 METRONOME_URL=http://metronome.mesos:9000 \
@@ -29,6 +72,7 @@ function scheduler(resolved: ResolvedDeployOptions): JobScheduler | 'both' | 'no
 export default async function deployExecutor(
   options: DeployOptions,
   context: ExecutorContext,
+  progress: LiveProgress = terminalProgress(),
 ): Promise<{ success: boolean }> {
   const projectName = context.projectName ?? '';
   const root = context.projectsConfigurations.projects[projectName]?.root;
@@ -37,7 +81,7 @@ export default async function deployExecutor(
     return { success: false };
   }
   const service = basename(root);
-  const log = createProgressLog((line) => logger.info(line));
+  const log = progress.log;
   try {
     const resolved = resolveDeployOptions(options, process.env);
     const plan = planDeploy(readServiceManifests(context.root, service), {
@@ -51,8 +95,18 @@ export default async function deployExecutor(
       logger.error(`${service} not deployed to ${resolved.environment}:\n- ${plan.problems.join('\n- ')}`);
       return { success: false };
     }
+    const marathon = resolved.marathon && new MarathonClient(resolved.marathon);
     if (resolved.dryRun) {
       log(service, `dry run: ${plan.steps.length} step(s) to ${resolved.environment}, nothing sent`);
+      if (marathon) {
+        const live = new Map<string, MarathonAppStatus>();
+        for (const step of plan.steps) {
+          if (step.kind !== 'marathon-app') continue;
+          const app = await marathon.findApp(step.app.id);
+          if (app) live.set(step.app.id, app);
+        }
+        for (const line of describeChanges(plan, live)) logger.info(line);
+      }
       const endpoints = {
         marathon: resolved.marathon?.baseUrl,
         chronos: resolved.chronos?.baseUrl,
@@ -61,19 +115,46 @@ export default async function deployExecutor(
       for (const line of describeDryRun(plan, endpoints, resolved.force)) logger.info(line);
       return { success: true };
     }
-    if (!resolved.marathon) throw new Error('no Marathon URL: set MARATHON_URL or --marathonUrl');
+    if (!marathon) throw new Error('no Marathon URL: set MARATHON_URL or --marathonUrl');
+    if (resolved.registry) {
+      const missing = await missingImages(plan, resolved.registry);
+      if (missing.length > 0) {
+        logger.error(
+          `${service} not deployed to ${resolved.environment}: the registry ${resolved.registry.baseUrl} has no ` +
+            `${missing.join(', ')}; Marathon could not pull it. Push it: ITTD_PUSH=1 npx nx run ${service}:docker-build`,
+        );
+        return { success: false };
+      }
+    }
     log(service, `deploying ${plan.steps.map((s) => s.name).join(', ')} to ${resolved.environment}`);
-    await runDeployPlan(plan, {
-      marathon: new MarathonClient(resolved.marathon),
+    const result = await runRelease(plan, {
+      marathon,
       chronos: resolved.chronos && new ChronosClient(resolved.chronos),
       metronome: resolved.metronome && new MetronomeClient(resolved.metronome),
       clock: systemClock,
-      log,
+      progress,
       timeoutMs: resolved.timeoutMs,
       pollIntervalMs: resolved.pollIntervalMs,
       force: resolved.force,
+      wait: resolved.wait,
+      who: deployActor(context.root, process.env),
+      newId: randomUUID,
     });
-    log(service, `deployed to ${resolved.environment}`);
+    const { record } = result;
+    if (!result.success) {
+      logger.error(`${service} deploy ${record.outcome} (${record.id}):\n${result.message ?? ''}`);
+      return { success: false };
+    }
+    if (record.outcome === 'submitted') {
+      const ids = record.apps.flatMap((a) => (a.deploymentId ? [a.deploymentId] : []));
+      log(service, `submitted to ${resolved.environment}, not waiting; deployment ids: ${ids.join(' ')}`);
+      log(service, `follow with: npx tsx tools/nx-plugin/src/cli/deploy-cli.ts status ${ids.join(' ')}`);
+    } else {
+      log(
+        service,
+        `${record.outcome} in ${resolved.environment} (deploy ${record.id}, ${(record.durationMs / 1000).toFixed(1)} s)`,
+      );
+    }
     return { success: true };
   } catch (error) {
     logger.error(`${service} deploy failed: ${(error as Error).message}`);

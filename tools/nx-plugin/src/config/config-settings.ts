@@ -166,3 +166,28 @@ export function shutdownTimeoutMs(
   const fromSchema = settings?.find((s) => s.name === 'SHUTDOWN_TIMEOUT_MS')?.default;
   return typeof fromSchema === 'number' ? fromSchema : FALLBACK_SHUTDOWN_TIMEOUT_MS;
 }
+
+/**
+ * The port a service serves `/metrics` on, when it is not the API port: `METRICS_PORT` from the
+ * environment's env, else the setting's default from the config description (the platform's 9464), else
+ * `undefined` (a service without the setting, or `METRICS_PORT` 0 or equal to `apiPort`: metrics then live on
+ * the API port, behind the platform's `METRICS_TOKEN`).
+ *
+ * @example
+ * metricsPort(settings, { LOG_LEVEL: 'info' }, 3000); // 9464
+ */
+export function metricsPort(
+  settings: readonly ConfigSettingDescription[] | undefined,
+  env: Readonly<Record<string, EnvValue>>,
+  apiPort: number | undefined,
+): number | undefined {
+  const fromEnv = env.METRICS_PORT;
+  const fromSchema = settings?.find((s) => s.name === 'METRICS_PORT')?.default;
+  const port =
+    typeof fromEnv === 'string' && /^\d+$/.test(fromEnv)
+      ? Number(fromEnv)
+      : typeof fromSchema === 'number'
+        ? fromSchema
+        : undefined;
+  return port === undefined || port === 0 || port === apiPort ? undefined : port;
+}

@@ -1,4 +1,4 @@
-import { shutdownTimeoutMs } from '../config/config-settings';
+import { metricsPort, shutdownTimeoutMs } from '../config/config-settings';
 import {
   loadBalancerLabels,
   resolveConstraints,
@@ -17,6 +17,13 @@ import { toMesosEnv, type MesosEnvValue } from './mesos-env';
 /** The name of the port mapping of a process that listens (what readiness checks and load balancers use). */
 export const HTTP_PORT_NAME = 'http';
 
+/**
+ * The name of the port mapping `/metrics` is served on (the platform's METRICS_PORT listener): second in the
+ * list, so marathon-lb (which routes port index 0, `HAPROXY_0_*`) never exposes it; its labels tell a
+ * Prometheus `marathon_sd_configs` job which port and path to scrape.
+ */
+export const METRICS_PORT_NAME = 'metrics';
+
 /** Seconds a task gets beyond its own shutdown deadline before Mesos sends SIGKILL. */
 export const KILL_GRACE_MARGIN_SECONDS = 5;
 
@@ -31,7 +38,13 @@ export interface MarathonApp {
   container: {
     type: 'DOCKER';
     docker: { image: string; forcePullImage: boolean };
-    portMappings?: { containerPort: number; hostPort: number; name: string; protocol: 'tcp' }[];
+    portMappings?: {
+      containerPort: number;
+      hostPort: number;
+      name: string;
+      protocol: 'tcp';
+      labels?: Record<string, string>;
+    }[];
   };
   networks: { mode: 'container/bridge' }[];
   /** Placement constraints (omitted when none). */
@@ -117,10 +130,20 @@ export function buildMarathonApp(
   const constraints = resolveConstraints(spec);
   if (constraints.length > 0) app.constraints = constraints;
   if (Object.keys(mesosEnv.secrets).length > 0) app.secrets = mesosEnv.secrets;
+  const metrics = metricsPort(context.configSchema, env, spec.port);
   if (spec.port) {
     app.container.portMappings = [
       { containerPort: spec.port, hostPort: 0, name: HTTP_PORT_NAME, protocol: 'tcp' },
     ];
+    if (metrics !== undefined) {
+      app.container.portMappings.push({
+        containerPort: metrics,
+        hostPort: 0,
+        name: METRICS_PORT_NAME,
+        protocol: 'tcp',
+        labels: { 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' },
+      });
+    }
     app.healthChecks = [
       {
         protocol: 'MESOS_HTTP',

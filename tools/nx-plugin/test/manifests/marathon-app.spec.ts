@@ -106,6 +106,37 @@ describe('buildMarathonApp', () => {
     expect(buildMarathonApp(notifierDescriptor, 'web', fallback).taskKillGracePeriodSeconds).toBe(20);
   });
 
+  it('maps the metrics listener as a second, labelled port that marathon-lb does not route', () => {
+    const metricsSetting = {
+      name: 'METRICS_PORT',
+      type: 'number',
+      required: false,
+      default: 9464,
+      secret: false,
+    };
+    const withMetrics = context('notifier', { configSchema: [metricsSetting] });
+    const app = buildMarathonApp(notifierDescriptor, 'web', withMetrics);
+    expect(app.container.portMappings).toEqual([
+      { containerPort: 8080, hostPort: 0, name: 'http', protocol: 'tcp' },
+      {
+        containerPort: 9464,
+        hostPort: 0,
+        name: 'metrics',
+        protocol: 'tcp',
+        labels: { 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' },
+      },
+    ]);
+    expect(validateMarathonApp(app)).toEqual([]);
+    // Health and readiness stay on the API port (index 0, by name), as marathon-lb's HAPROXY_0_* do.
+    expect(app.healthChecks?.[0].portIndex).toBe(0);
+    // METRICS_PORT equal to the API port (or 0): metrics on the API port, behind METRICS_TOKEN; no mapping.
+    const samePort: ServiceDescriptor = {
+      ...notifierDescriptor,
+      env: { production: { ...notifierDescriptor.env?.production, METRICS_PORT: '8080' } },
+    };
+    expect(buildMarathonApp(samePort, 'web', withMetrics).container.portMappings).toHaveLength(1);
+  });
+
   it('gives a process without a port no health or readiness checks', () => {
     const app = buildMarathonApp(notifierDescriptor, 'worker', context('notifier'));
     expect(app.args).toEqual(['worker', '--queue', 'notifications']);

@@ -288,9 +288,13 @@ describe('actions: a trigger event runs the actions of the enabled applets on it
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('cursor');
     expect((await t.get('/admin/applets/a-pages/runs?limit=0')).status).toBe(400);
-    expect(await t.get('/admin/applets/nobody/runs')).toEqual({
+    expect((await t.get('/admin/applets/nobody/runs')).status).toBe(404);
+    expect((await t.get('/admin/applets/nobody')).status).toBe(404);
+    // A known applet: its copy (what applet.changed said), never the action fields' secrets nor a key.
+    const copy = await t.get('/admin/applets/a-pages');
+    expect(copy).toMatchObject({
       status: 200,
-      body: { data: [], next_cursor: null },
+      body: { applet_id: 'a-pages', enabled: true, deleted: false, trigger_identity: 'ti-pages' },
     });
   });
 

@@ -47,3 +47,43 @@ export async function applyAppletChange(db: ActionsDatabase, event: AppletChange
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
+
+/** This service's copy of an applet as operators see it (`GET /admin/applets/:applet_id`). */
+export interface AppletCopyRow {
+  applet_id: string;
+  version: number;
+  enabled: boolean;
+  deleted: boolean;
+  user_id: string;
+  trigger_identity: string;
+  action_service: string;
+  action_slug: string;
+  updated_at: Date;
+}
+
+/**
+ * The local copy of an applet (kept from `applet.changed`), or `undefined` when no event about it arrived.
+ *
+ * @example
+ *   const copy = await findAppletCopy(db, '7'); // { applet_id: '7', version: 3, enabled: true, ... }
+ */
+export async function findAppletCopy(
+  db: ActionsDatabase,
+  appletId: string,
+): Promise<AppletCopyRow | undefined> {
+  return db
+    .selectFrom('applets')
+    .select([
+      'applet_id',
+      'version',
+      'enabled',
+      'deleted',
+      'user_id',
+      'trigger_identity',
+      'action_service',
+      'action_slug',
+      'updated_at',
+    ])
+    .where('applet_id', '=', appletId)
+    .executeTakeFirst();
+}

@@ -1,6 +1,7 @@
 import { HttpProblem, parseRequest } from '@ittd/platform';
 import { Router } from 'express';
 import { listAppletRuns, type ActionRunRow } from '../data/action-run-repository';
+import { findAppletCopy } from '../data/applet-repository';
 import type { ActionsDatabase } from '../data/database';
 import { appletPath, listRunsQuery } from './request-schemas';
 import { decodeRunCursor, encodeRunCursor } from './run-cursor';
@@ -44,17 +45,33 @@ function view(row: ActionRunRow): RunView {
   };
 }
 
+/** 404 for an applet this service has no copy of (no `applet.changed` about it arrived) and no runs. */
+function notKnown(appletId: string): HttpProblem {
+  return new HttpProblem(404, {
+    detail: `actions knows no applet ${JSON.stringify(appletId)}: no applet.changed about it arrived`,
+  });
+}
+
 /**
- * Operator routes, relative to `/admin`: `GET /applets/:applet_id/runs?limit=&cursor=`, an applet's action
- * runs newest first, `{data: RunView[], next_cursor}` (`null` on the last page; an applet without runs is an
- * empty page, since this service only knows applets from events). A cursor not made here is a 400 on
- * `cursor`. The router in front must check the admin token.
+ * Operator routes, relative to `/admin`: `GET /applets/:applet_id`, this service's copy of an applet (kept
+ * from `applet.changed`: version, enabled, deleted, trigger identity, action), and
+ * `GET /applets/:applet_id/runs?limit=&cursor=`, its action runs newest first,
+ * `{data: RunView[], next_cursor}` (`null` on the last page; an applet the service knows without runs is an
+ * empty page). Both are 404 for an applet no event told this service about. A cursor not made here is a 400
+ * on `cursor`. The router in front must check the admin token.
  *
  * @example
  *   app.use('/admin', requireBearerToken(config.ADMIN_TOKEN), adminRoutes(db));
  */
 export function adminRoutes(db: ActionsDatabase): Router {
   const router = Router();
+
+  router.get('/applets/:applet_id', async (req, res) => {
+    const { applet_id } = parseRequest(appletPath, req.params, 'The applet id is invalid.');
+    const copy = await findAppletCopy(db, applet_id);
+    if (copy === undefined) throw notKnown(applet_id);
+    res.json({ ...copy, updated_at: copy.updated_at.toISOString() });
+  });
 
   router.get('/applets/:applet_id/runs', async (req, res) => {
     const { applet_id } = parseRequest(appletPath, req.params, 'The applet id is invalid.');
@@ -70,6 +87,7 @@ export function adminRoutes(db: ActionsDatabase): Router {
       }
     }
     const rows = await listAppletRuns(db, applet_id, { limit, beforeSeq });
+    if (rows.length === 0 && (await findAppletCopy(db, applet_id)) === undefined) throw notKnown(applet_id);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     res.json({

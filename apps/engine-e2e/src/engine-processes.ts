@@ -113,10 +113,18 @@ export interface EngineProcesses {
   stop(options?: { keepLogs?: boolean; graceMs?: number }): Promise<void>;
 }
 
-/** A bounded wait: polls `check` every `everyMs` until it returns true; false after `timeoutMs`. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
+/**
+ * A bounded wait: polls `check` every `everyMs` until it returns true; false after `timeoutMs`, or as soon as
+ * `giveUp()` is true.
+ */
+async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  giveUp: () => boolean,
+  everyMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !giveUp()) {
     if (await check().catch(() => false)) return true;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
@@ -341,6 +349,7 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
           async () =>
             (await fetch(`${proc.url}/health/ready`, { signal: AbortSignal.timeout(2000) })).status === 200,
           60_000,
+          () => !proc.running(),
         ),
         proc.exited.then(() => false),
       ]);

@@ -194,6 +194,12 @@ describe('relay', () => {
     const since = new Date(Date.now() - 1000);
     const ids = [await publishOne(1), await publishOne(2)];
     await waitFor('both events', () => seen.length === 2);
+    // A subscriber can see an event before the relay's transaction marking it relayed commits (XADD first).
+    await waitFor('both rows marked relayed', async () => {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from platform_event_outbox where relayed_at is not null`.execute(t.db);
+      return rows[0].n === 2;
+    });
     // What a Redis restart without persistence does to this topic: the stream and its groups are gone.
     await t.redis.del(eventKeys(t.prefix, orderPlaced.name).stream);
     expect(await relay.relayAgain(since)).toBe(2);

@@ -8,6 +8,7 @@ const serviceEntryPoints = [
   '@ittd/applets/src/domain/trigger-identity',
   '@ittd/trigger-poller/src/trigger-poller-service',
   '@ittd/actions/src/actions-service',
+  '@ittd/partner-sandbox/src/partner-sandbox-service',
 ];
 
 const boundaries = baseConfig.find((entry) => entry.rules?.['@nx/enforce-module-boundaries']);

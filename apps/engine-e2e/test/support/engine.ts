@@ -11,6 +11,7 @@ import { actionsService } from '@ittd/actions/src/actions-service';
 import { appletsService } from '@ittd/applets/src/applets-service';
 import { triggerPollerService } from '@ittd/trigger-poller/src/trigger-poller-service';
 import { Redis } from 'ioredis';
+import type { Express } from 'express';
 import type { Kysely } from 'kysely';
 
 /** An HTTP answer as the tests read it. */
@@ -76,6 +77,34 @@ function api(running: RunningService<ConfigSchema, unknown>, adminToken: string)
   };
 }
 
+/** Options of {@link startEngine} beyond the env. */
+export interface StartEngineOptions {
+  /** Called with each web process' Express app as it is built (the fuzz test reads its routes). */
+  onWebApp?: (service: string, app: Express) => void;
+}
+
+/**
+ * `definition` whose web app is handed to `onWebApp` once built (`definition` itself without `onWebApp`).
+ *
+ * @example
+ *   await startService(observed(partnerSandboxService, (name, app) => apps.set(name, app)), { env, port: 0 });
+ */
+export function observed<S extends ConfigSchema, DB>(
+  definition: ServiceDefinition<S, DB>,
+  onWebApp: StartEngineOptions['onWebApp'],
+): ServiceDefinition<S, DB> {
+  const web = definition.web;
+  if (!onWebApp || !web) return definition;
+  return {
+    ...definition,
+    web: async (ctx) => {
+      const built = await web(ctx);
+      onWebApp(definition.name, typeof built === 'function' ? built : built.app);
+      return built;
+    },
+  };
+}
+
 /**
  * Starts the engine. `env` adds settings per service (short retry delays for tests).
  *
@@ -89,6 +118,7 @@ export async function startEngine(
     triggerPoller?: Record<string, string>;
     actions?: Record<string, string>;
   } = {},
+  options: StartEngineOptions = {},
 ): Promise<Engine> {
   const prefix = uniqueKeyPrefix('engine');
   // One events key for the engine (applets seals partner keys in events, the others open them); each service
@@ -136,7 +166,12 @@ export async function startEngine(
     };
     let web: ServiceApi | undefined;
     for (const mode of modes) {
-      const service = await startService(definition, { env: serviceEnv, mode, port: 0, host: '127.0.0.1' });
+      const service = await startService(observed(definition, options.onWebApp), {
+        env: serviceEnv,
+        mode,
+        port: 0,
+        host: '127.0.0.1',
+      });
       running.push(service as unknown as RunningService<ConfigSchema, unknown>);
       if (mode === 'serve')
         web = api(service as unknown as RunningService<ConfigSchema, unknown>, adminToken);

@@ -317,10 +317,26 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
     const { service, command } = ENGINE_PROCESSES[name];
     const count = (starts.get(name) ?? 0) + 1;
     starts.set(name, count);
+    // Web and worker read one .env.example: the worker's metrics listener goes next to the web's (as
+    // `nx serve-worker` does), else the second to start finds the port taken.
+    const metricsPort = env[service].METRICS_PORT ?? '';
+    const metrics =
+      command === 'worker' && /^[1-9]\d*$/.test(metricsPort)
+        ? { METRICS_PORT: String(Number(metricsPort) + 1) }
+        : {};
     const child = spawn(process.execPath, nodeArgs(options.from, service, [command]), {
       cwd: WORKSPACE_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env[service], PORT: String(port), MIGRATE_ON_START: 'false' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...env[service],
+        ...metrics,
+        PORT: String(port),
+        MIGRATE_ON_START: 'false',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own: a Ctrl-C (or a signal to the launcher's group) reaches only the launcher,
+      // which stops each process with ONE SIGTERM; the services take a second signal as "exit now, no drain".
+      detached: true,
     });
     let logFile: string | undefined;
     if (output === 'files') {

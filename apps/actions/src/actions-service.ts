@@ -5,7 +5,7 @@ import type { DB } from './data/database';
 import { actionsSubscriptions } from './events/engine-subscriptions';
 import { mountActionsApi } from './http/actions-api';
 import { createActionsWorker } from './jobs/actions-worker';
-import { partnerKeyContext } from './partner/partner-security';
+import { partnerKeyContext } from './partner/partner-key-context';
 
 /** The column actions keeps sealed: every partner service key. */
 export const actionsSealedColumn = {

@@ -7,7 +7,7 @@ import { handleTriggerEvent, type EventHandlerDependencies } from '../src/events
 import { actionJobs, enqueueRuns } from '../src/jobs/action-jobs';
 import { ACTION_RUN_QUEUE } from '../src/jobs/action-run-job';
 import { startActionsTestEnv, waitFor, type ActionsTestEnv } from './support/actions-test-env';
-import { partnerSecurity } from '../src/partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 
 let t: ActionsTestEnv;
 

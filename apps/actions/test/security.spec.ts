@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { generateKeyringEntry, SecretKeyring, sealedKeyId } from '@ittd/platform';
 import { spawnTsx } from '@ittd/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partnerKeyContext } from '../src/partner/partner-security';
+import { partnerKeyContext } from '../src/partner/partner-key-context';
 import { startActionsTestEnv, waitFor, type ActionsTestEnv } from './support/actions-test-env';
 
 const run = promisify(execFile);

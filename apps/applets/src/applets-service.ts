@@ -1,27 +1,16 @@
 import {
   createHttpService,
   eventMetrics,
-  outboundUrlPolicy,
+  partnerSecurity,
   resealColumns,
   SecretKeyring,
-  type ServiceContext,
   type ServiceDefinition,
 } from '@ittd/platform';
 import { appletMigrations } from '../migrations';
 import { configSchema } from './config';
 import { partnerServiceKeyContext, type DB } from './data/database';
-import type { PartnerSecrets } from './domain/partner-secrets';
 import { actionRunSubscription } from './events/action-run-subscription';
 import { mountAppletsApi } from './http/applets-api';
-
-/** The keyrings and URL policy of a context (keys parsed once per process; the config checked them). */
-function partnerSecrets(ctx: ServiceContext<typeof configSchema, DB>): PartnerSecrets {
-  return {
-    keyring: SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS),
-    eventKeys: SecretKeyring.fromSetting(ctx.config.EVENTS_SECRETS_KEYS),
-    urlPolicy: outboundUrlPolicy(ctx.config),
-  };
-}
 
 /**
  * The applets service as the platform runs it: config, migrations, the web app and its events. It
@@ -57,7 +46,7 @@ export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
           adminToken: ctx.config.ADMIN_TOKEN,
           rateLimitPerMinute: ctx.config.API_RATE_LIMIT_PER_MINUTE,
           preAuthLimitPerMinute: ctx.config.PREAUTH_RATE_LIMIT_PER_MINUTE,
-          secrets: partnerSecrets(ctx),
+          secrets: partnerSecurity(ctx),
           redisKeyPrefix: ctx.config.REDIS_KEY_PREFIX,
           eventMetrics: eventMetrics(ctx.metrics),
         }),

@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startEngineProcesses, WORKSPACE_ROOT, type EngineProcesses } from '../src/engine-processes';
-import { eventually } from '../src/eventually';
+import { eventually } from '@ittd/platform/testing';
 import { jsonClient, type JsonClient } from '../src/json-client';
 
 const APPLETS = Math.min(Math.max(Number(process.env.BENCH_APPLETS ?? 10_000), 4), 100_000);

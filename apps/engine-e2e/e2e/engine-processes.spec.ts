@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEngineProcesses, WORKSPACE_ROOT, type EngineProcesses } from '../src/engine-processes';
-import { eventually } from '../src/eventually';
+import { eventually } from '@ittd/platform/testing';
 import { jsonClient, type JsonClient } from '../src/json-client';
 
 /** An action call the sandbox recorded (`GET /control/actions/{slug}/records`). */

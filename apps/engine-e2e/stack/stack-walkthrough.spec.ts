@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKSPACE_ROOT } from '../src/engine-processes';
-import { eventually } from '../src/eventually';
+import { eventually } from '@ittd/platform/testing';
 import { jsonClient } from '../src/json-client';
 import { runCommand } from '../src/run-command';
 

@@ -3,7 +3,7 @@ import { triggerPollerMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
 import { partnerKeyContext } from './data/partner-key-sealing';
-import { partnerSecurity } from './partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 import { triggerPollerSubscriptions } from './events/trigger-poller-subscriptions';
 import { mountTriggerPollerApi } from './http/trigger-poller-api';
 import { triggerPollerSchedules } from './jobs/enqueue-due-polls-schedule';

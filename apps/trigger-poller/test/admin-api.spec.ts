@@ -4,7 +4,7 @@ import {
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
 import { partnerKeyContext } from '../src/data/partner-key-sealing';
-import { partnerSecurity } from '../src/partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 
 let service: TriggerPollerTestService;
 const partner = { url: 'https://weather.example.com/api', serviceKey: 'sk_weather_secret_0123456789abcdef' };

@@ -32,7 +32,7 @@ import {
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
 import { partnerKeyContext } from '../src/data/partner-key-sealing';
-import { partnerSecurity } from '../src/partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 
 /** A service key sealed as applets publishes it (the engine's EVENTS_SECRETS_KEYS, this slug's context). */
 function sealForEvent(serviceKey: string, slug: string): string {

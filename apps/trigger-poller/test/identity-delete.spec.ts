@@ -15,7 +15,7 @@ import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
-import { partnerSecurity } from '../src/partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 
 let service: TriggerPollerTestService;
 let partner: FakePartner;

@@ -8,7 +8,7 @@ import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
-import { partnerSecurity } from '../src/partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 
 // Issue 7, item 6: a NUL or a lone surrogate from outside (an operator's request, a partner's notification or
 // poll answer) never reaches Postgres. Requests get a 400 naming the field and nothing is written; a partner

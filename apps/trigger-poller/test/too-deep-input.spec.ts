@@ -12,7 +12,7 @@ import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,
 } from './support/trigger-poller-test-service';
-import { partnerSecurity } from '../src/partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 
 // The neighbour of issue 7, item 6: a JSON value from outside too deep or too large to be stored or
 // re-encoded. JSON.parse reads an array 100,000 levels deep, but JSON.stringify overflows its stack on it and

@@ -1,6 +1,6 @@
 import type { SecretKeyring } from '@ittd/platform';
 import { sql } from 'kysely';
-import { partnerKeyContext } from '../partner/partner-security';
+import { partnerKeyContext } from '../partner/partner-key-context';
 import type { ActionsDatabase } from './database';
 
 /** What calling a partner needs, the key opened: for the action-run job only, never for an answer or a log. */

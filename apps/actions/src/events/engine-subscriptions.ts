@@ -20,7 +20,7 @@ import {
 import { applyAppletChange } from '../data/applet-repository';
 import type { ActionsDatabase } from '../data/database';
 import { applyPartnerChange } from '../data/partner-repository';
-import { partnerSecurity, type PartnerSecurity } from '../partner/partner-security';
+import { partnerSecurity, type PartnerSecurity } from '@ittd/platform';
 import { actionJobs, enqueueRuns } from '../jobs/action-jobs';
 
 /** The name of this service's subscriptions (one consumer group per topic). */

@@ -4,7 +4,7 @@ import type { ActionsContext } from '../actions-context';
 import type { PendingRun } from '../data/action-run-repository';
 import { defineActionRunJob, type actionRunPayload } from './action-run-job';
 import { PartnerRateLimit } from './partner-rate-limit';
-import { partnerSecurity } from '../partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 
 /** The job queue of a service context and its `action-run` definition. */
 export interface ActionJobs {

@@ -233,20 +233,4 @@ export async function startActionsTestEnv(extraEnv: Record<string, string> = {})
   };
 }
 
-/**
- * Polls `condition` every 25 ms until it holds; throws after `timeoutMs` naming `what`.
- *
- * @example
- *   await waitFor('one action call', () => partner.actions.calls.length === 1);
- */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { waitFor } from '@ittd/platform/testing';

@@ -1,15 +1,11 @@
-import { HttpProblem, OutboundUrlError, type OutboundUrlPolicy, type SecretKeyring } from '@ittd/platform';
+import { HttpProblem, OutboundUrlError, type OutboundUrlPolicy, type PartnerSecurity } from '@ittd/platform';
 
 /**
- * What the partner registry needs to keep keys and URLs safe: `keyring` seals the stored service keys
- * (SECRETS_KEYS), `eventKeys` seals them inside `partner-service.changed` (EVENTS_SECRETS_KEYS, shared by
- * the engine), `urlPolicy` checks a partner's API base URL (https outside `local`, no private addresses).
+ * What the partner registry needs to keep keys and URLs safe: the platform's `PartnerSecurity` (`keyring`
+ * seals the stored service keys, `eventKeys` seals them inside `partner-service.changed`, `urlPolicy` checks
+ * a partner's API base URL).
  */
-export interface PartnerSecrets {
-  keyring: SecretKeyring;
-  eventKeys: SecretKeyring;
-  urlPolicy: OutboundUrlPolicy;
-}
+export type PartnerSecrets = PartnerSecurity;
 
 /**
  * Checks a partner's API base URL when it is registered or changed: a 422 naming `api_base_url` when it

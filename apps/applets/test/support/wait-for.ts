@@ -1,23 +1,6 @@
 import type { Registry } from 'prom-client';
 
-/**
- * Polls `condition` every 20 ms until it holds; throws after `timeoutMs` naming `what`. Bounded in time and
- * count, for things that happen asynchronously (an event relayed and handled), never to assert speed.
- *
- * @example
- *   await waitFor('the run recorded', async () => (await rows()).length === 1);
- */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from '@ittd/platform/testing';
 
 /**
  * How many events of `topic` the subscription handled and acknowledged (`events_delivered_total`).

@@ -190,17 +190,4 @@ export async function startEngine(
   }
 }
 
-/** Polls `condition` every 25 ms until it returns a value other than `undefined`/`false`; throws after `timeoutMs` naming `what`. */
-export async function eventually<T>(
-  what: string,
-  condition: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { eventually } from '@ittd/platform/testing';

@@ -4,7 +4,7 @@ import { applyAppletTrigger, type AppletTrigger } from '../data/applet-trigger-r
 import type { TriggerPollerDatabase } from '../data/database';
 import { pendingDeletionsAmong } from '../data/identity-deletion-repository';
 import { enqueueIdentityDeletes, enqueuePolls, type PollJobs } from '../jobs/poll-jobs';
-import type { PartnerSecurity } from '../partner/partner-security';
+import type { PartnerSecurity } from '@ittd/platform';
 
 /** The name of trigger-poller's subscriptions (consumer groups) and of its inbox rows. */
 export const SUBSCRIPTION_NAME = 'trigger-poller';

@@ -6,7 +6,7 @@ import {
   type PartnerServiceChangedEvent,
 } from '@ittd/engine-events';
 import { pollJobs } from '../jobs/poll-jobs';
-import { partnerSecurity } from '../partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 import type { TriggerPollerContext } from '../trigger-poller-context';
 import { handleAppletChanged, SUBSCRIPTION_NAME } from './applet-changed-handler';
 import { handlePartnerServiceChanged } from './partner-service-changed-handler';

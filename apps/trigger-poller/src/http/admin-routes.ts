@@ -6,7 +6,7 @@ import { listRecentEvents } from '../data/event-repository';
 import { findPartner, listPartners, putPartner } from '../data/partner-repository';
 import { findSubscription, removeSubscription, upsertSubscription } from '../data/subscription-repository';
 import { enqueueIdentityDeletes, type PollJobs } from '../jobs/poll-jobs';
-import type { PartnerSecurity } from '../partner/partner-security';
+import type { PartnerSecurity } from '@ittd/platform';
 import {
   listEventsQuery,
   partnerPath,

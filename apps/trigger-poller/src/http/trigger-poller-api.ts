@@ -3,7 +3,7 @@ import { preAuthRateLimit, requireBearerToken } from '@ittd/platform';
 import type { Redis } from 'ioredis';
 import type { TriggerPollerDatabase } from '../data/database';
 import type { PollJobs } from '../jobs/poll-jobs';
-import type { PartnerSecurity } from '../partner/partner-security';
+import type { PartnerSecurity } from '@ittd/platform';
 import { adminRoutes } from './admin-routes';
 import { notificationRoutes } from './notification-routes';
 

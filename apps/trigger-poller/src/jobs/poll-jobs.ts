@@ -1,7 +1,7 @@
 import { eventMetrics, JobQueue, type JobDefinition } from '@ittd/platform';
 import type { TriggerPollerContext } from '../trigger-poller-context';
 import { PartnerConcurrency } from '../partner/partner-concurrency';
-import { partnerSecurity } from '../partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 import {
   defineDeleteTriggerIdentityJob,
   type deleteTriggerIdentityPayload,

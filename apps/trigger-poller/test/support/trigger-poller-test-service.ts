@@ -7,7 +7,7 @@ import type { configSchema } from '../../src/config';
 import type { DB } from '../../src/data/database';
 import { POLL_QUEUE, type PollDependencies } from '../../src/jobs/poll-trigger-job';
 import { PartnerConcurrency } from '../../src/partner/partner-concurrency';
-import { partnerSecurity } from '../../src/partner/partner-security';
+import { partnerSecurity } from '@ittd/platform';
 import { triggerPollerService } from '../../src/trigger-poller-service';
 import type { TriggerPollerContext } from '../../src/trigger-poller-context';
 

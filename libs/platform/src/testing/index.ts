@@ -4,3 +4,4 @@ export * from './test-redis';
 export * from './spawn-service';
 export * from './migration-round-trip';
 export * from './tcp-proxy';
+export * from './eventually';

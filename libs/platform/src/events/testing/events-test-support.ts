@@ -72,18 +72,7 @@ export async function openEventsTestEnv(name: string): Promise<EventsTestEnv> {
   };
 }
 
-/** Polls `condition` every 20 ms until it holds; throws after `timeoutMs` naming `what`. */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from '../../testing/eventually';
 
 /**
  * Runs `relay.relayOnce()` until it relays `expected` rows in all, or throws (its error is passed on), within

@@ -177,7 +177,7 @@ async function setUp(engine: EngineProcesses, applets: JsonClient, triggerPoller
   await eventually(
     'the baseline polls of every identity',
     async () =>
-      (await metricSum(engine.url('partner-sandbox'), 'http_requests_total', [
+      (await metricSum(engine.metricsUrl('partner-sandbox'), 'http_requests_total', [
         '/triggers/',
         'status="200"',
       ])) >= created.length,
@@ -212,8 +212,8 @@ async function queueDepth(url: string, queue: string): Promise<number> {
 }
 
 async function triggerChecks(engine: EngineProcesses, triggerPoller: JsonClient, load: Applet[]) {
-  const sandboxUrl = engine.url('partner-sandbox');
-  const workerUrl = engine.url('trigger-poller-worker');
+  const sandboxUrl = engine.metricsUrl('partner-sandbox');
+  const workerUrl = engine.metricsUrl('trigger-poller-worker');
   const key = engine.env['partner-sandbox'].SERVICE_KEY;
   const identities = load.map((applet) => applet.identity);
   const polls = () => metricSum(sandboxUrl, 'http_requests_total', ['/triggers/', 'status="200"']);
@@ -308,7 +308,7 @@ async function notifications(engine: EngineProcesses, load: Applet[]) {
     await engine.start('trigger-poller-worker');
     await eventually(
       'the polls queued by the notifications to drain',
-      async () => (await queueDepth(engine.url('trigger-poller-worker'), 'trigger-polls')) === 0,
+      async () => (await queueDepth(engine.metricsUrl('trigger-poller-worker'), 'trigger-polls')) === 0,
       180_000,
       500,
     );
@@ -519,7 +519,7 @@ async function main(): Promise<void> {
       }
     }
     const lost = [...expected.values()].filter((count) => count === 0).length;
-    const failedRuns = await metricSum(engine.url('actions-worker'), 'action_runs_finished_total', [
+    const failedRuns = await metricSum(engine.metricsUrl('actions-worker'), 'action_runs_finished_total', [
       'status="failed"',
     ]);
     errors += failedRuns;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseEnv } from 'node:util';
 import { testRedisUrl, withAdminClient, TEST_POSTGRES_ADMIN_URL } from '@ittd/platform/testing';
-import { generateKeyringEntry } from '@ittd/platform';
+import { DEFAULT_METRICS_PORT, generateKeyringEntry } from '@ittd/platform';
 import { Redis } from 'ioredis';
 
 /** The engine's services (the apps under `apps/`). */
@@ -93,6 +93,8 @@ export interface EngineProcess {
 export interface EngineProcesses {
   /** Base URL of a process (`http://127.0.0.1:<port>`). */
   url(name: EngineProcessName): string;
+  /** Base URL of a process's metrics listener (`${metricsUrl(name)}/metrics`; not on its API port). */
+  metricsUrl(name: EngineProcessName): string;
   /** The settings each service runs with (DATABASE_URL, ADMIN_TOKEN, SERVICE_KEY, CONTROL_TOKEN, ...). */
   env: Readonly<Record<EngineServiceName, Readonly<Record<string, string>>>>;
   /** The current process of that name. */
@@ -204,8 +206,6 @@ function serviceSettings(
         LOG_LEVEL: options.logLevel ?? 'info',
         DATABASE_POOL_MAX: '5',
       };
-      // /metrics listens on a port of its own (platform METRICS_PORT); 0 picks a free one per process.
-      env.METRICS_PORT = '0';
       if (service === 'partner-sandbox') {
         Object.assign(env, { SERVICE_KEY: `sk_sandbox_${secret(16)}`, CONTROL_TOKEN: secret() });
       } else {
@@ -299,6 +299,15 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
     ports[name] = options.ports?.[name] ?? (resources ? await freePort() : DEV_PORTS[name]);
   }
   const env = serviceSettings(options, ports, resources);
+  // Each process serves /metrics on a listener of its own (the platform's METRICS_PORT): a free port in
+  // `unique` isolation; in `dev`, the app's .env.example one for the web process and the next one for its
+  // worker (as `nx serve-worker` does: both read one .env.example), else the platform default.
+  const metricsPorts = {} as Record<EngineProcessName, number>;
+  for (const name of Object.keys(ENGINE_PROCESSES) as EngineProcessName[]) {
+    const { service, command } = ENGINE_PROCESSES[name];
+    const configured = Number(env[service].METRICS_PORT ?? DEFAULT_METRICS_PORT);
+    metricsPorts[name] = resources ? await freePort() : configured + (command === 'worker' ? 1 : 0);
+  }
   const output = options.output ?? 'files';
   const logDir = join(tmpdir(), `ittd-engine-${randomBytes(4).toString('hex')}`);
   mkdirSync(logDir, { recursive: true });
@@ -317,19 +326,12 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
     const { service, command } = ENGINE_PROCESSES[name];
     const count = (starts.get(name) ?? 0) + 1;
     starts.set(name, count);
-    // Web and worker read one .env.example: the worker's metrics listener goes next to the web's (as
-    // `nx serve-worker` does), else the second to start finds the port taken.
-    const metricsPort = env[service].METRICS_PORT ?? '';
-    const metrics =
-      command === 'worker' && /^[1-9]\d*$/.test(metricsPort)
-        ? { METRICS_PORT: String(Number(metricsPort) + 1) }
-        : {};
     const child = spawn(process.execPath, nodeArgs(options.from, service, [command]), {
       cwd: WORKSPACE_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
         ...env[service],
-        ...metrics,
+        METRICS_PORT: String(metricsPorts[name]),
         PORT: String(port),
         MIGRATE_ON_START: 'false',
       },
@@ -450,6 +452,7 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
 
   return {
     url: (name) => `http://127.0.0.1:${ports[name]}`,
+    metricsUrl: (name) => `http://127.0.0.1:${metricsPorts[name]}`,
     env,
     process(name) {
       const proc = current.get(name);

@@ -1,6 +1,11 @@
 import type { StepFields } from '@ittd/service-api';
 import { z } from 'zod';
-import { OutboundUrlError, readLimitedBody, type OutboundUrlPolicy } from '@ittd/platform';
+import {
+  fetchFailureReason,
+  OutboundUrlError,
+  readLimitedBody,
+  type OutboundUrlPolicy,
+} from '@ittd/platform';
 
 /** One `POST {api_base_url}/ifttt/v1/actions/{action_slug}` (IFTTT Service API "run action"). */
 export interface ActionCall {
@@ -113,12 +118,7 @@ export async function callPartnerAction(call: ActionCall): Promise<ActionCallRes
     if (timeout.aborted) {
       return failed(`${what} did not answer within ${call.timeoutMs} ms`, true);
     }
-    const reason =
-      error instanceof Error
-        ? error.cause instanceof Error
-          ? error.cause.message
-          : error.message
-        : String(error);
+    const reason = fetchFailureReason(error);
     return failed(`${what} could not be reached: ${reason}`, true);
   }
 

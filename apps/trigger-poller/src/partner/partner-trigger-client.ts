@@ -1,4 +1,5 @@
 import {
+  fetchFailureReason,
   OutboundUrlError,
   readLimitedBody,
   text,
@@ -174,12 +175,7 @@ export async function fetchTriggerEvents(check: TriggerCheck): Promise<TriggerCh
   } catch (error) {
     if (check.signal.aborted) throw check.signal.reason;
     if (timeout.aborted) throw new PartnerCallError(`${what} did not answer within ${check.timeoutMs} ms`);
-    const reason =
-      error instanceof Error
-        ? error.cause instanceof Error
-          ? error.cause.message
-          : error.message
-        : String(error);
+    const reason = fetchFailureReason(error);
     throw new PartnerCallError(`${what} could not be reached: ${reason}`);
   }
 

@@ -1,3 +1,4 @@
+import { fetchFailureReason } from '@ittd/platform';
 import type { OutboundUrlPolicy } from '@ittd/platform';
 import { checkPartnerUrl, KEY_REJECTED_STATUSES, PartnerCallError } from './partner-trigger-client';
 
@@ -53,12 +54,7 @@ export async function deleteTriggerIdentity(call: TriggerIdentityDelete): Promis
   } catch (error) {
     if (call.signal.aborted) throw call.signal.reason;
     if (timeout.aborted) throw new PartnerCallError(`${what} did not answer within ${call.timeoutMs} ms`);
-    const reason =
-      error instanceof Error
-        ? error.cause instanceof Error
-          ? error.cause.message
-          : error.message
-        : String(error);
+    const reason = fetchFailureReason(error);
     throw new PartnerCallError(`${what} could not be reached: ${reason}`);
   }
   if (status >= 200 && status <= 299) return 'deleted';

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from '@nx/devkit';
 import { readServiceDescriptor } from './descriptor/load-descriptor';
+import { orchestratorOf } from './deploy/orchestrator';
 import { serviceOutputs } from './service-outputs';
 
 /** Options of the plugin entry in nx.json (none yet: every convention is fixed by the platform). */
@@ -14,8 +15,8 @@ export const DEFAULT_ENVIRONMENT = 'production';
 
 /**
  * The targets every service gets from its service.json, so no project needs boilerplate:
- * `bundle` (+ `build` alias) -> `docker-build` -> `marathon` / `chronos` -> `deploy`. `marathon`, `chronos`
- * and `deploy` get one configuration per environment of the descriptor (besides `local`, which is compose's):
+ * `bundle` (+ `build` alias) -> `docker-build` -> `marathon` / `chronos` / `swarm` -> `deploy`. `marathon`,
+ * `chronos`, `swarm` and `deploy` get one configuration per environment of the descriptor (besides `local`, which is compose's):
  * Nx passes `-c staging` on to the dependencies that have it, so the manifests deployed are generated for it.
  *
  * @example
@@ -31,6 +32,12 @@ export function serviceTargets(
     [...new Set([DEFAULT_ENVIRONMENT, ...environments])]
       .filter((environment) => environment !== 'local')
       .map((environment) => [environment, { environment }]),
+  );
+  const deployConfigurations = Object.fromEntries(
+    Object.keys(configurations).map((environment) => [
+      environment,
+      { environment, orchestrator: orchestratorOf(environment) },
+    ]),
   );
   const deployTarget = (executor: string, description: string, outputs: string[]): TargetConfiguration => ({
     executor,
@@ -86,6 +93,11 @@ export function serviceTargets(
       `Write one Marathon app per process of ${service} into ${out.marathon}`,
       [out.marathon],
     ),
+    swarm: deployTarget(
+      '@ittd/nx-plugin:swarm',
+      `Write one Docker Swarm service spec per process of ${service} into ${out.swarm}`,
+      [out.swarm],
+    ),
     chronos: deployTarget(
       '@ittd/nx-plugin:chronos',
       `Write the Chronos and Metronome jobs of ${service} into ${out.chronos} and ${out.metronome}`,
@@ -93,13 +105,13 @@ export function serviceTargets(
     ),
     deploy: {
       executor: '@ittd/nx-plugin:deploy',
-      dependsOn: ['marathon', 'chronos'],
+      dependsOn: ['marathon', 'chronos', 'swarm'],
       // Never cached: it acts on a cluster, and `nx affected` already limits it to what changed.
       cache: false,
-      options: { environment: DEFAULT_ENVIRONMENT },
-      configurations,
+      options: { environment: DEFAULT_ENVIRONMENT, orchestrator: orchestratorOf(DEFAULT_ENVIRONMENT) },
+      configurations: deployConfigurations,
       metadata: {
-        description: `Rolling deploy of ${service} to Marathon ($MARATHON_URL) and its jobs to Metronome or Chronos`,
+        description: `Rolling deploy of ${service} to Marathon ($MARATHON_URL) and its jobs to Metronome or Chronos, or to Docker Swarm (environments named swarm or *-swarm)`,
       },
     },
   };

@@ -11,6 +11,7 @@ export function serviceOutputs(service: string): {
   marathon: string;
   chronos: string;
   metronome: string;
+  swarm: string;
 } {
   return {
     bundle: `dist/apps/${service}`,
@@ -18,5 +19,6 @@ export function serviceOutputs(service: string): {
     marathon: `dist/deploy/${service}/marathon`,
     chronos: `dist/deploy/${service}/chronos`,
     metronome: `dist/deploy/${service}/metronome`,
+    swarm: `dist/deploy/${service}/swarm`,
   };
 }

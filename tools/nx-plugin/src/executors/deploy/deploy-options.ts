@@ -1,3 +1,4 @@
+import { orchestratorOf, type Orchestrator } from '../../deploy/orchestrator';
 import type { ApiEndpoint } from '../../marathon-client/json-http';
 import type { RegistryEndpoint } from '../../marathon-client/registry-client';
 
@@ -5,6 +6,8 @@ import type { RegistryEndpoint } from '../../marathon-client/registry-client';
 export interface DeployOptions {
   /** The environment the manifests must have been generated for (their `ittd.environment` label). */
   environment: string;
+  /** Where to deploy; default from the environment's name (`orchestratorOf`: `*-swarm` -> swarm). */
+  orchestrator?: Orchestrator;
   /** Marathon's base URL; default $MARATHON_URL. */
   marathonUrl?: string;
   /** Chronos' base URL; default $CHRONOS_URL. */
@@ -45,6 +48,7 @@ export const LOCKED_RETRIES = 8;
 /** The options with defaults applied and the URLs and token read from the environment. */
 export interface ResolvedDeployOptions {
   environment: string;
+  orchestrator: Orchestrator;
   marathon?: ApiEndpoint;
   chronos?: ApiEndpoint;
   metronome?: ApiEndpoint;
@@ -87,6 +91,7 @@ export function resolveDeployOptions(
   };
   return {
     environment: options.environment,
+    orchestrator: options.orchestrator ?? orchestratorOf(options.environment),
     marathon: endpoint('marathonUrl', options.marathonUrl ?? env.MARATHON_URL),
     chronos: endpoint('chronosUrl', options.chronosUrl ?? env.CHRONOS_URL),
     metronome: endpoint('metronomeUrl', options.metronomeUrl ?? env.METRONOME_URL),

@@ -15,6 +15,7 @@ import { describeChanges, describeDryRun } from './dry-run';
 import { systemClock } from './follow-deployment';
 import { createLiveProgress, type LiveProgress } from './progress-log';
 import { runRelease } from './rolling-deploy';
+import { deploySwarm } from './swarm-deploy';
 import { readServiceManifests } from './service-manifests';
 
 function scheduler(resolved: ResolvedDeployOptions): JobScheduler | 'both' | 'none' {
@@ -84,6 +85,9 @@ export default async function deployExecutor(
   const log = progress.log;
   try {
     const resolved = resolveDeployOptions(options, process.env);
+    if (resolved.orchestrator === 'swarm') {
+      return { success: await deploySwarm(context.root, service, resolved, progress) };
+    }
     const plan = planDeploy(readServiceManifests(context.root, service), {
       environment: resolved.environment,
       allowDowntime: resolved.allowDowntime,

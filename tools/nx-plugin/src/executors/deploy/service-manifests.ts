@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ChronosJob } from '../../manifests/chronos-job';
 import type { MarathonApp } from '../../manifests/marathon-app';
 import type { MetronomeJob } from '../../manifests/metronome-job';
+import type { SwarmServiceSpec } from '../../manifests/swarm-service';
 import { serviceOutputs } from '../../service-outputs';
 
 /** A manifest read back from dist/deploy, with the file it came from (workspace-relative) for messages. */
@@ -63,4 +64,19 @@ export function readServiceManifests(workspaceRoot: string, service: string): Se
     chronosJobs: readFolder<ChronosJob>(workspaceRoot, out.chronos, 'name'),
     metronomeJobs: readFolder<MetronomeJob>(workspaceRoot, out.metronome, 'id'),
   };
+}
+
+/**
+ * Reads back the Swarm service specs of a service from `dist/deploy/<svc>/swarm` (written by the swarm
+ * target). Throws when the folder is missing: the deploy target depends on the swarm target.
+ *
+ * @example
+ * readSwarmManifests('/repo', 'applets').map((m) => m.content.Name); // ['local-swarm-applets-web']
+ */
+export function readSwarmManifests(workspaceRoot: string, service: string): ManifestFile<SwarmServiceSpec>[] {
+  const folder = serviceOutputs(service).swarm;
+  if (!existsSync(join(workspaceRoot, folder))) {
+    throw new Error(`${folder} is missing: run \`nx swarm ${service}\` (or \`nx deploy ${service}\`) first`);
+  }
+  return readFolder<SwarmServiceSpec>(workspaceRoot, folder, 'Name');
 }

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# `npm run swarm -- up|down|status`: the local Docker Swarm the `local-swarm` environment deploys to.
+#
+#   up      makes this engine a single-node swarm manager when it is not one yet (`docker swarm init
+#           --advertise-addr 127.0.0.1`), creates the overlay network ittd-local-swarm and runs Postgres and
+#           Redis on it as Swarm services (aliases `postgres` and `redis`, as in compose), from the same images
+#           as `npm run stack` (the defaults when present or pullable, else the images built from this
+#           machine), then creates each service's database and the Docker secrets its local-swarm env
+#           references (with the values of its `local` env). Idempotent.
+#   down    removes every service, secret, the network and the deploy records of local-swarm; leaves the swarm when
+#           `up` initialised it (a swarm that was there before is left as it was).
+#   status  the services of local-swarm and their tasks.
+#
+# Then: npx nx run-many -t deploy -c local-swarm   (or npx nx deploy applets -c local-swarm)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ENVIRONMENT=local-swarm
+NETWORK="ittd-$ENVIRONMENT"
+PULL_TIMEOUT="${STACK_PULL_TIMEOUT:-20}"
+# Marks a swarm `up` initialised (a node label), so `down` leaves only a swarm it created.
+MARK=ittd.local-swarm.initialised
+
+if ! docker info >/dev/null 2>&1; then
+  echo "swarm: no Docker engine answers (docker info failed); start one, or run: bash .ci/docker-setup.sh" >&2
+  exit 1
+fi
+
+has_or_pulls() {
+  docker image inspect "$1" >/dev/null 2>&1 && return 0
+  timeout "$PULL_TIMEOUT" docker pull --quiet "$1" >/dev/null 2>&1
+}
+pick() { # pick VAR DEFAULT LOCAL BUILD_SCRIPT
+  local var="$1" default="$2" local_image="$3" build="$4"
+  if [ -n "${!var:-}" ]; then return 0; fi
+  if has_or_pulls "$default"; then export "$var=$default"; else bash "$build" >/dev/null; export "$var=$local_image"; fi
+}
+
+swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
+
+wait_running() { # wait_running SERVICE: until its task runs (healthy), at most 120 s
+  for _ in $(seq 1 120); do
+    if docker service ps "$1" --filter desired-state=running --format '{{.CurrentState}}' | grep -q '^Running'; then return 0; fi
+    sleep 1
+  done
+  echo "swarm: $1 did not start within 120 s:" >&2
+  docker service ps --no-trunc "$1" >&2
+  exit 1
+}
+
+up() {
+  if [ "$(swarm_state)" != active ]; then
+    docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+    docker node update --label-add "$MARK=true" self >/dev/null
+    echo "swarm: this engine is now a single-node swarm manager (docker swarm init)"
+  fi
+  docker network inspect "$NETWORK" >/dev/null 2>&1 ||
+    docker network create --driver overlay --attachable --label "ittd.environment=$ENVIRONMENT" "$NETWORK" >/dev/null
+  pick POSTGRES_IMAGE postgres:16-bookworm ittd/postgres:local docker/postgres-image/build.sh
+  pick REDIS_IMAGE redis:7-bookworm ittd/redis:local docker/redis-image/build.sh
+  if ! docker service inspect "$ENVIRONMENT-postgres" >/dev/null 2>&1; then
+    docker service create --quiet --detach --name "$ENVIRONMENT-postgres" --network "name=$NETWORK,alias=postgres" \
+      --label "ittd.environment=$ENVIRONMENT" --env POSTGRES_HOST_AUTH_METHOD=trust \
+      --health-cmd 'pg_isready -U postgres' --health-interval 1s --health-retries 60 "$POSTGRES_IMAGE" >/dev/null
+  fi
+  if ! docker service inspect "$ENVIRONMENT-redis" >/dev/null 2>&1; then
+    docker service create --quiet --detach --name "$ENVIRONMENT-redis" --network "name=$NETWORK,alias=redis" \
+      --label "ittd.environment=$ENVIRONMENT" --health-cmd 'redis-cli ping' --health-interval 1s --health-retries 60 \
+      "$REDIS_IMAGE" redis-server --bind 0.0.0.0 --protected-mode no >/dev/null
+  fi
+  wait_running "$ENVIRONMENT-postgres"
+  wait_running "$ENVIRONMENT-redis"
+  local container
+  container="$(docker ps -q --filter "label=com.docker.swarm.service.name=$ENVIRONMENT-postgres" | head -n 1)"
+  # Each service's database; each secret reference of local-swarm gets the value the `local` env has.
+  node -e '
+    const fs = require("fs");
+    for (const dir of fs.readdirSync("apps")) {
+      let d; try { d = JSON.parse(fs.readFileSync(`apps/${dir}/service.json`, "utf8")); } catch { continue; }
+      const env = (d.env && d.env["local-swarm"]) || {};
+      if (typeof env.DATABASE_URL === "string") console.log(`db\t${new URL(env.DATABASE_URL).pathname.slice(1)}`);
+      for (const [key, value] of Object.entries(env)) {
+        if (value && typeof value === "object") console.log(`secret\t'$ENVIRONMENT'-${dir}-${value.secret}\t${d.env.local[key]}`);
+      }
+    }' | while IFS=$'\t' read -r kind name value; do
+    if [ "$kind" = db ]; then
+      docker exec "$container" sh -c "psql -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname = '$name'\" | grep -q 1 || createdb -U postgres $name"
+    elif ! docker secret inspect "$name" >/dev/null 2>&1; then
+      printf '%s' "$value" | docker secret create --label "ittd.environment=$ENVIRONMENT" "$name" - >/dev/null
+    fi
+  done
+  echo "swarm: $ENVIRONMENT is up (network $NETWORK, postgres and redis running); deploy with: npx nx run-many -t deploy -c $ENVIRONMENT"
+}
+
+down() {
+  if [ "$(swarm_state)" != active ]; then echo "swarm: not a swarm; nothing to do"; return 0; fi
+  local services configs secrets
+  services="$(docker service ls -q --filter "label=ittd.environment=$ENVIRONMENT")"
+  [ -z "$services" ] || docker service rm $services >/dev/null
+  configs="$(docker config ls -q --filter "label=ittd.deploy.environment=$ENVIRONMENT")"
+  [ -z "$configs" ] || docker config rm $configs >/dev/null
+  secrets="$(docker secret ls -q --filter "label=ittd.environment=$ENVIRONMENT")"
+  [ -z "$secrets" ] || docker secret rm $secrets >/dev/null
+  for _ in $(seq 1 60); do
+    docker network rm "$NETWORK" >/dev/null 2>&1 && break
+    docker network inspect "$NETWORK" >/dev/null 2>&1 || break
+    sleep 1
+  done
+  if [ "$(docker node inspect self --format "{{index .Spec.Labels \"$MARK\"}}")" = true ]; then
+    docker swarm leave --force >/dev/null
+    echo "swarm: removed $ENVIRONMENT and left the swarm swarm.sh had initialised"
+  else
+    echo "swarm: removed $ENVIRONMENT (the swarm was there before: left as it is)"
+  fi
+}
+
+status() {
+  docker service ls --filter "label=ittd.environment=$ENVIRONMENT"
+  for s in $(docker service ls -q --filter "label=ittd.environment=$ENVIRONMENT"); do docker service ps "$s"; done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: npm run swarm -- up|down|status" >&2; exit 64 ;;
+esac

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   baseServiceConfig,
@@ -220,6 +223,100 @@ describe('parseConfig: blank values and loose coercion', () => {
   });
 });
 
+describe('parseConfig: values from files (KEY_FILE, Docker secrets)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'platform-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Writes `content` to a new file in the temp directory; returns its path. */
+  function secretFile(name: string, content: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  }
+
+  it('reads a value from KEY_FILE, removing the one newline `echo | docker secret create` adds', () => {
+    const config = parseConfig(schema, {
+      DATABASE_URL_FILE: secretFile('database-url', 'postgres://u:hunter2@db/x\n'),
+      REDIS_URL_FILE: secretFile('redis-url', 'redis://:pw@cache:6379\r\n'),
+      PORT_FILE: secretFile('port', '8080'),
+    });
+    expect(config).toMatchObject({
+      DATABASE_URL: 'postgres://u:hunter2@db/x',
+      REDIS_URL: 'redis://:pw@cache:6379',
+      PORT: 8080,
+    });
+  });
+
+  it('removes only one newline: more whitespace at the end is a problem, a secret named by its file only', () => {
+    const url = secretFile('padded-url', 'postgres://u:hunter2@db/x\n\n');
+    const port = secretFile('padded-port', '8080 \n');
+    expect(problemsOf({ ...required, DATABASE_URL: '', DATABASE_URL_FILE: url, PORT_FILE: port })).toEqual([
+      `PORT: expected no leading or trailing whitespace, got "8080 " (read from ${JSON.stringify(port)})`,
+      `DATABASE_URL: expected no leading or trailing whitespace (value hidden: secret) (read from ${JSON.stringify(url)})`,
+    ]);
+  });
+
+  it('treats a file of only whitespace (or a blank KEY_FILE) like a blank value: unset', () => {
+    expect(
+      problemsOf({
+        DATABASE_URL_FILE: secretFile('blank', ' \n'),
+        REDIS_URL_FILE: '  ',
+        PORT_FILE: secretFile('empty', ''),
+      }),
+    ).toEqual(['DATABASE_URL: required, not set', 'REDIS_URL: required, not set']);
+  });
+
+  it('lists KEY and KEY_FILE both set, unreadable files and the other problems together, in schema order', () => {
+    const missing = join(dir, 'missing');
+    const locked = secretFile('locked', 'redis://cache:6379\n');
+    chmodSync(locked, 0o000);
+    const root = process.getuid?.() === 0; // root reads any file
+    const problems = problemsOf({
+      PORT: 'abc',
+      DATABASE_URL: 'postgres://u:p@db/x',
+      DATABASE_URL_FILE: secretFile('database-url-both', 'postgres://u:hunter2@db/x'),
+      REDIS_URL_FILE: root ? missing : locked,
+      SHUTDOWN_DRAIN_MS_FILE: dir, // a directory
+      FEATURE_NAME_FILE: missing,
+    });
+    expect(problems).toEqual([
+      'PORT: expected an integer 1-65535, got "abc"',
+      'DATABASE_URL: set either DATABASE_URL or DATABASE_URL_FILE, not both',
+      root
+        ? `REDIS_URL_FILE: cannot read ${JSON.stringify(missing)}: ENOENT`
+        : `REDIS_URL_FILE: cannot read ${JSON.stringify(locked)}: EACCES`,
+      `SHUTDOWN_DRAIN_MS_FILE: cannot read ${JSON.stringify(dir)}: EISDIR`,
+      `FEATURE_NAME_FILE: cannot read ${JSON.stringify(missing)}: ENOENT`,
+    ]);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('never shows a secret read from a file, even when it is the invalid value', () => {
+    const path = secretFile('mysql-url', 'mysql://admin:hunter2@db/x\n');
+    const error = (() => {
+      try {
+        parseConfig(schema, { ...required, DATABASE_URL: undefined, DATABASE_URL_FILE: path }, 'applets');
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(
+      `  - DATABASE_URL: expected a postgres:// URL (value hidden: secret) (read from ${JSON.stringify(path)})`,
+    );
+    expect((error as ConfigError).message).not.toContain('hunter2');
+  });
+
+  it('leaves KEY_FILE alone when the schema itself has a KEY_FILE setting', () => {
+    const withPath = z.object({ CA: z.string().optional(), CA_FILE: z.string().optional() });
+    expect(parseConfig(withPath, { CA: 'inline', CA_FILE: '/does/not/exist' })).toEqual({
+      CA: 'inline',
+      CA_FILE: '/does/not/exist',
+    });
+  });
+});
+
 describe('describeConfig', () => {
   it('lists name, type, required, default, secret and description of every field', () => {
     const fields = describeConfig(schema);
@@ -298,6 +395,30 @@ describe('a service started with invalid config', { timeout: 120_000 }, () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('exits 78 naming an unreadable secret file by path and code, and takes a secret from a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'platform-config-'));
+    try {
+      const token = join(dir, 'partner-token');
+      writeFileSync(token, 'hunter2\n');
+      const proc = spawnTsx(FIXTURE_MAIN, ['serve'], {
+        DATABASE_URL_FILE: join(dir, 'database-url'),
+        PARTNER_TOKEN_FILE: token,
+        PORT: '0x50',
+      });
+      expect(await proc.exited(60_000)).toBe(EX_CONFIG);
+      expect(proc.stderr()).toBe(
+        [
+          'Invalid configuration for fixture (2 problems):',
+          '  - PORT: expected an integer 1-65535, got "0x50"',
+          `  - DATABASE_URL_FILE: cannot read ${JSON.stringify(join(dir, 'database-url'))}: ENOENT`,
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('describe-config prints the schema as JSON without reading env', async () => {

@@ -138,4 +138,48 @@ describe('httpServerComponent stop()', () => {
     expect(raw.received()).toContain('last part');
     expect(raw.received()).toMatch(/0\r\n\r\n$/); // the chunked answer's end
   });
+
+  describe('drain()', () => {
+    /** Whether `closed` settles within `ms`. */
+    async function closesWithin(closed: Promise<void>, ms: number): Promise<boolean> {
+      return Promise.race([
+        closed.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+      ]);
+    }
+
+    it('leaves an idle keep-alive connection open; its next answer carries Connection: close, then it closes', async () => {
+      const raw = await open(`GET /hello HTTP/1.1\r\n${HOST}Connection: keep-alive\r\n\r\n`);
+      await raw.waitFor('"hello":"world"');
+      expect(raw.received()).toContain('Connection: keep-alive');
+      component.drain();
+      // Closing it now would race with a request the client may be sending on it at this moment.
+      expect(await closesWithin(raw.closed, 300)).toBe(false);
+      const before = raw.received().length;
+      raw.socket.write(`GET /hello HTTP/1.1\r\n${HOST}Connection: keep-alive\r\n\r\n`);
+      await raw.closed;
+      const second = raw.received().slice(before);
+      expect(second).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(second).toContain('Connection: close');
+      expect(second).toContain('"hello":"world"');
+    });
+
+    it('still accepts new connections and answers them with Connection: close', async () => {
+      component.drain();
+      const raw = await open(`GET /hello HTTP/1.1\r\n${HOST}Connection: keep-alive\r\n\r\n`);
+      await raw.closed;
+      expect(raw.received()).toContain('Connection: close');
+      expect(raw.received()).toContain('"hello":"world"');
+    });
+
+    it('answers an in-flight request whose headers are not sent yet with Connection: close', async () => {
+      const raw = await open(`GET /held HTTP/1.1\r\n${HOST}Connection: keep-alive\r\n\r\n`);
+      await hold.started;
+      component.drain();
+      hold.release();
+      await raw.closed;
+      expect(raw.received()).toContain('Connection: close');
+      expect(raw.received()).toContain('"held":true');
+    });
+  });
 });

@@ -60,6 +60,52 @@ describe('Lifecycle', () => {
     expect(exits).toEqual([0]);
   });
 
+  it.each([0, 200])(
+    'with drainMs %d tells every started component to drain when shutdown begins, before any stop',
+    async (drainMs) => {
+      const { events, exits, health, lifecycle } = setup({ drainMs });
+      const draining = (name: string): Component => ({
+        ...recorder(events, name),
+        drain: () => events.push(`drain ${name} (ready ${health.isShuttingDown ? 'failing' : 'passing'})`),
+      });
+      lifecycle.register(draining('metrics-server'));
+      lifecycle.register(recorder(events, 'postgres'));
+      lifecycle.register(draining('http-server'));
+      await lifecycle.start();
+      lifecycle.register(draining('never-started'));
+      lifecycle.handleSignal('SIGTERM');
+      // With drainMs 0 the first stop begins in the same tick: the drains come before it.
+      expect(events.slice(3, 5)).toEqual([
+        'drain http-server (ready failing)',
+        'drain metrics-server (ready failing)',
+      ]);
+      await until(() => exits.length > 0);
+      expect(events.slice(5)).toEqual(['stop http-server', 'stop postgres', 'stop metrics-server']);
+      expect(exits).toEqual([0]);
+    },
+  );
+
+  it('logs a component whose drain throws and still stops everything, once', async () => {
+    const { events, exits, lifecycle, logs } = setup();
+    let drains = 0;
+    lifecycle.register(recorder(events, 'postgres'));
+    lifecycle.register({
+      ...recorder(events, 'http-server'),
+      drain: () => {
+        drains++;
+        throw new Error('drain bug');
+      },
+    });
+    await lifecycle.start();
+    lifecycle.handleSignal('SIGTERM');
+    await lifecycle.stop();
+    await until(() => exits.length > 0);
+    expect(drains).toBe(1);
+    expect(events.slice(2)).toEqual(['stop http-server', 'stop postgres']);
+    expect(logs.lines.map((line) => line.msg)).toContain('component failed to drain');
+    expect(exits).toEqual([0]);
+  });
+
   it('still stops the other components when one fails to stop, and exits 1', async () => {
     const { events, exits, lifecycle } = setup();
     lifecycle.register(recorder(events, 'postgres'));

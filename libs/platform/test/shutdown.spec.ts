@@ -1,7 +1,14 @@
+import { Agent, get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EX_USAGE } from '../src/index';
-import { createTestDatabase, spawnTsx, type SpawnedProcess, type TestDatabase } from '../src/testing';
+import {
+  createTestDatabase,
+  spawnTsx,
+  waitFor,
+  type SpawnedProcess,
+  type TestDatabase,
+} from '../src/testing';
 import { closedPort, FIXTURE_MAIN, rawSocket } from './support';
 
 /** Whether a TCP connection to the port is refused (resolves within the bounded connect). */
@@ -32,6 +39,19 @@ async function idleKeepAliveSocket(port: number): Promise<{ closed: Promise<void
     socket.write('GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
   });
   return { closed };
+}
+
+/** One GET through `agent` (a keep-alive pool); its status and `Connection` header, or the request's error. */
+function keepAliveGet(agent: Agent, url: string): Promise<{ status: number; connection?: string }> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { agent, timeout: 5000 }, (res) => {
+      res.resume();
+      res.once('error', reject);
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+    });
+    request.once('error', reject);
+    request.once('timeout', () => request.destroy(new Error('no answer within 5000 ms')));
+  });
 }
 
 async function waitUntilRefused(port: number, timeoutMs: number): Promise<boolean> {
@@ -131,6 +151,54 @@ describe('a service process', { timeout: 120_000 }, () => {
     expect(await answer.json()).toEqual({ waited: 1500 });
     expect(await proc.exited(10_000)).toBe(0);
     await Promise.all(quiet.map((raw) => raw.closed));
+  });
+
+  it('on SIGTERM tells busy keep-alive clients to reconnect (Connection: close) during the drain: not one request fails', async () => {
+    // Swarm's routing mesh (IPVS) and marathon-lb balance connections: a keep-alive connection stays on this
+    // task after readiness fails. Without drain() the answers kept saying keep-alive, the clients kept
+    // sending, and stop() (or the closed listener) failed their next request: ECONNRESET, ECONNREFUSED.
+    const { proc, port } = await start({ SHUTDOWN_DRAIN_MS: '1000', SHUTDOWN_TIMEOUT_MS: '5000' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    const errors: string[] = [];
+    /** The `Connection` header of every answer to a request sent after the shutdown began. */
+    const afterSignal: Array<string | undefined> = [];
+    let signalled = false;
+    let answered = 0;
+    const until = Date.now() + 30_000;
+    async function client(): Promise<void> {
+      for (let sent = 0; sent < 2000 && Date.now() < until; sent++) {
+        const sentAfterSignal = signalled;
+        try {
+          const answer = await keepAliveGet(agent, `http://127.0.0.1:${port}/hello`);
+          expect(answer.status).toBe(200);
+          answered++;
+          if (sentAfterSignal) afterSignal.push(answer.connection);
+          // Told to reconnect: through a load balancer the next connection goes to another task.
+          if (answer.connection === 'close') return;
+        } catch (error) {
+          errors.push(`${(error as NodeJS.ErrnoException).code ?? ''} ${(error as Error).message}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    try {
+      const clients = Promise.all([client(), client(), client(), client()]);
+      await waitFor('a steady stream of answers', () => answered >= 40, CHILD_START_MS);
+      const signalledAt = Date.now();
+      proc.child.kill('SIGTERM');
+      await proc.waitForOutput('shutdown begins');
+      signalled = true;
+      await clients;
+      expect(errors).toEqual([]);
+      expect(afterSignal.length).toBeGreaterThanOrEqual(1);
+      expect(afterSignal).toEqual(afterSignal.map(() => 'close'));
+      expect(await proc.exited(10_000)).toBe(0); // the deadline would exit 1
+      expect(Date.now() - signalledAt).toBeLessThan(5000);
+      expect(proc.stdout()).toContain('http server draining');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("a worker's health server closes its quiet sockets too and the worker exits 0 before the deadline", async () => {

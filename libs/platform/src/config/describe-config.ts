@@ -71,7 +71,8 @@ function describeField(name: string, schema: z.ZodType): ConfigFieldDescription 
 
 /**
  * Describes every env var of a config schema (name, type, required, default, secret, description), for
- * `describe-config` and deploy tooling. Reads no env.
+ * `describe-config` and deploy tooling. Reads no env. Each `name` may also be given as `<name>_FILE`, the
+ * path of a file holding the value (Docker secrets; read by `parseConfig`), which is not listed separately.
  *
  * @example
  * describeConfig(z.object({ ...httpConfig }));

@@ -34,12 +34,27 @@ export interface HttpServerComponent extends Component {
   server: Server;
   /** Listens on the port; rejects when it cannot (port in use). */
   start(): Promise<void>;
+  /** From now on every answer carries `Connection: close`; the server still serves. Idempotent. */
+  drain(): void;
   url(): string;
 }
 
 /**
- * Wraps a request listener (an Express app) in a server that stops gracefully and promptly. On `stop()` it
- * stops accepting connections and:
+ * Wraps a request listener (an Express app) in a server that stops gracefully and promptly.
+ *
+ * `drain()` (called by the lifecycle the moment shutdown begins, before `SHUTDOWN_DRAIN_MS`) makes every
+ * answer from then on carry `Connection: close`: the answers to new requests, and those in flight whose
+ * headers are not sent yet (`res.shouldKeepAlive = false`). A load balancer that balances connections, not
+ * requests (Swarm's routing mesh / IPVS, marathon-lb in TCP mode), keeps an open keep-alive connection
+ * pinned to this task even after readiness fails; so each active client is told with its next answer to
+ * reconnect, which the load balancer sends to another task, and by `stop()` only idle sockets remain.
+ * Idle keep-alive sockets are deliberately NOT closed at drain: closing a socket races with a client that
+ * sends its next request on it at that moment (the request is lost: ECONNRESET / "socket hang up"), while
+ * leaving it open lets that request get its `Connection: close` answer. The one case left is a client idle
+ * for the whole drain: its socket is closed at `stop()`, and Node's `http.Agent` (like most clients)
+ * discards a pooled socket closed while idle, but only if the server's FIN arrived before it reused it.
+ *
+ * On `stop()` it stops accepting connections and:
  * - lets every request that has fully arrived finish: its answer goes out with `Connection: close` (or, if
  *   its headers were already sent, the socket closes right after it);
  * - closes at once every socket that carries no such request: connected but silent, half a request line or
@@ -65,6 +80,8 @@ export function httpServerComponent(
   const sockets = new Set<Socket>();
   /** Responses not yet finished (and whose socket is still open). */
   const inFlight = new Set<ServerResponse>();
+  /** Set by `drain()` (and `stop()`): every answer from then on carries `Connection: close`. */
+  let draining = false;
   let stopping = false;
 
   function forgetSocket(this: Socket): void {
@@ -85,7 +102,7 @@ export function httpServerComponent(
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
     res.on('close', answered);
-    if (stopping) res.shouldKeepAlive = false;
+    if (draining) res.shouldKeepAlive = false;
     listener(req, res);
   });
   server.on('connection', (socket: Socket) => {
@@ -147,7 +164,22 @@ export function httpServerComponent(
         });
       });
     },
+    drain() {
+      if (draining) return;
+      draining = true;
+      let closing = 0;
+      for (const res of inFlight) {
+        if (res.headersSent) continue; // its socket gets Connection: close with the next answer
+        res.shouldKeepAlive = false;
+        closing++;
+      }
+      options.logger.info(
+        { inFlight: inFlight.size, closing },
+        'http server draining; answering Connection: close',
+      );
+    },
     stop() {
+      draining = true;
       stopping = true;
       if (!server.listening) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {

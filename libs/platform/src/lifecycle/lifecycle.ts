@@ -21,7 +21,8 @@ export interface LifecycleOptions {
  * The one place that owns start and stop. Components start in registration order and stop in reverse
  * (register the DB pool and Redis first, the HTTP server last, so it stops first).
  *
- * Shutdown on SIGTERM/SIGINT: readiness fails at once; after `drainMs` the components stop in reverse
+ * Shutdown on SIGTERM/SIGINT: readiness fails and every started component's `drain()` runs at once (the
+ * HTTP server then answers with `Connection: close`); after `drainMs` the components stop in reverse
  * order; the process exits 0. A second signal, a failing stop, or `timeoutMs` passing exits 1. An
  * uncaught exception or unhandled rejection is logged at fatal and stops the process with exit 1.
  *
@@ -79,12 +80,14 @@ export class Lifecycle {
   }
 
   /**
-   * Stops everything: readiness fails, waits `drainMs` (skip with `{ drain: false }`), then stops the
-   * components in reverse. Idempotent; never throws (a failing component is logged, the others still stop).
+   * Stops everything: readiness fails and the started components' `drain()` runs (in reverse order), waits
+   * `drainMs` (skip the wait with `{ drain: false }`), then stops the components in reverse. Idempotent;
+   * never throws (a failing component is logged, the others still stop).
    */
   stop({ drain = true }: { drain?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
       this.options.health?.markShuttingDown();
+      this.drainComponents();
       if (drain && this.drainMs > 0 && !this.fatal) {
         this.options.logger.info({ drainMs: this.drainMs }, 'readiness failing; draining before stop');
         await new Promise<void>((resolve) => {
@@ -98,6 +101,18 @@ export class Lifecycle {
       await this.stopComponents();
     })();
     return this.stopping;
+  }
+
+  /** Tells every started component that shutdown has begun ({@link Component.drain}); a throw is logged. */
+  private drainComponents(): void {
+    for (const component of [...this.components].reverse()) {
+      if (!component.drain || !this.started.has(component)) continue;
+      try {
+        component.drain();
+      } catch (error) {
+        this.options.logger.error({ err: error, component: component.name }, 'component failed to drain');
+      }
+    }
   }
 
   private async stopComponents(): Promise<void> {

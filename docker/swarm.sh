@@ -5,7 +5,8 @@
 #           --advertise-addr 127.0.0.1`), creates the overlay network ittd-local-swarm and runs Postgres and
 #           Redis on it as Swarm services (aliases `postgres` and `redis`, as in compose), from the same images
 #           as `npm run stack` (the defaults when present or pullable, else the images built from this
-#           machine), then creates each service's database and the Docker secrets its local-swarm env
+#           machine), and an edge load balancer (HAProxy) publishing every service's port on 127.0.0.1,
+#           then creates each service's database and the Docker secrets its local-swarm env
 #           references (with the values of its `local` env). Idempotent.
 #   down    removes every service, secret, the network and the deploy records of local-swarm; leaves the swarm when
 #           `up` initialised it (a swarm that was there before is left as it was).
@@ -51,25 +52,48 @@ wait_running() { # wait_running SERVICE: until its task runs (healthy), at most 
 up() {
   if [ "$(swarm_state)" != active ]; then
     docker swarm init --advertise-addr 127.0.0.1 >/dev/null
-    docker node update --label-add "$MARK=true" self >/dev/null
+    docker node update --label-add "$MARK=true" "$(docker info --format "{{.Swarm.NodeID}}")" >/dev/null
     echo "swarm: this engine is now a single-node swarm manager (docker swarm init)"
   fi
   docker network inspect "$NETWORK" >/dev/null 2>&1 ||
     docker network create --driver overlay --attachable --label "ittd.environment=$ENVIRONMENT" "$NETWORK" >/dev/null
   pick POSTGRES_IMAGE postgres:16-bookworm ittd/postgres:local docker/postgres-image/build.sh
   pick REDIS_IMAGE redis:7-bookworm ittd/redis:local docker/redis-image/build.sh
+  # Endpoint mode dnsrr everywhere: no virtual IPs, which need IPVS in the host's kernel (not every host has it).
   if ! docker service inspect "$ENVIRONMENT-postgres" >/dev/null 2>&1; then
-    docker service create --quiet --detach --name "$ENVIRONMENT-postgres" --network "name=$NETWORK,alias=postgres" \
+    docker service create --quiet --detach --no-resolve-image --name "$ENVIRONMENT-postgres" --network "name=$NETWORK,alias=postgres" \
+      --endpoint-mode dnsrr \
       --label "ittd.environment=$ENVIRONMENT" --env POSTGRES_HOST_AUTH_METHOD=trust \
       --health-cmd 'pg_isready -U postgres' --health-interval 1s --health-retries 60 "$POSTGRES_IMAGE" >/dev/null
   fi
   if ! docker service inspect "$ENVIRONMENT-redis" >/dev/null 2>&1; then
-    docker service create --quiet --detach --name "$ENVIRONMENT-redis" --network "name=$NETWORK,alias=redis" \
-      --label "ittd.environment=$ENVIRONMENT" --health-cmd 'redis-cli ping' --health-interval 1s --health-retries 60 \
+    docker service create --quiet --detach --no-resolve-image --name "$ENVIRONMENT-redis" --network "name=$NETWORK,alias=redis" \
+      --endpoint-mode dnsrr \
+      --label "ittd.environment=$ENVIRONMENT" \
       "$REDIS_IMAGE" redis-server --bind 0.0.0.0 --protected-mode no >/dev/null
+  fi
+  # The edge: HAProxy publishing every service port on this node (host mode), balancing over the healthy
+  # tasks (tools/nx-plugin/src/manifests/swarm-edge.ts says how and why).
+  pick EDGE_IMAGE haproxy:2.8 ittd/haproxy:local docker/haproxy-image/build.sh
+  local cfg ports config publish=()
+  cfg="$(mktemp)"
+  ports="$(npx tsx tools/nx-plugin/src/cli/swarm-edge-cli.ts "$ENVIRONMENT" 2>&1 >"$cfg")"
+  config="$ENVIRONMENT-edge-$(sha256sum "$cfg" | cut -c1-12)"
+  docker config inspect "$config" >/dev/null 2>&1 ||
+    docker config create --label "ittd.environment=$ENVIRONMENT" "$config" "$cfg" >/dev/null
+  rm -f "$cfg"
+  for port in $ports; do publish+=(--publish "mode=host,target=$port,published=$port"); done
+  if ! docker service inspect "$ENVIRONMENT-edge" >/dev/null 2>&1; then
+    docker service create --quiet --detach --no-resolve-image --name "$ENVIRONMENT-edge" --network "$NETWORK" \
+      --label "ittd.environment=$ENVIRONMENT" "${publish[@]}" \
+      --config "source=$config,target=/usr/local/etc/haproxy/haproxy.cfg,mode=0444" "$EDGE_IMAGE" >/dev/null
+  elif [ "$(docker service inspect "$ENVIRONMENT-edge" --format '{{(index .Spec.TaskTemplate.ContainerSpec.Configs 0).ConfigName}}')" != "$config" ]; then
+    docker service update --quiet --detach --config-rm "$(docker service inspect "$ENVIRONMENT-edge" --format '{{(index .Spec.TaskTemplate.ContainerSpec.Configs 0).ConfigName}}')" \
+      --config-add "source=$config,target=/usr/local/etc/haproxy/haproxy.cfg,mode=0444" "$ENVIRONMENT-edge" >/dev/null
   fi
   wait_running "$ENVIRONMENT-postgres"
   wait_running "$ENVIRONMENT-redis"
+  wait_running "$ENVIRONMENT-edge"
   local container
   container="$(docker ps -q --filter "label=com.docker.swarm.service.name=$ENVIRONMENT-postgres" | head -n 1)"
   # Each service's database; each secret reference of local-swarm gets the value the `local` env has.
@@ -106,6 +130,8 @@ down() {
     docker network inspect "$NETWORK" >/dev/null 2>&1 || break
     sleep 1
   done
+  configs="$(docker config ls -q --filter "label=ittd.environment=$ENVIRONMENT")"
+  [ -z "$configs" ] || docker config rm $configs >/dev/null
   if [ "$(docker node inspect self --format "{{index .Spec.Labels \"$MARK\"}}")" = true ]; then
     docker swarm leave --force >/dev/null
     echo "swarm: removed $ENVIRONMENT and left the swarm swarm.sh had initialised"

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from '@nx/devkit';
 import { readServiceDescriptor } from './descriptor/load-descriptor';
-import { orchestratorOf } from './deploy/orchestrator';
+import { orchestratorOf } from './deploy/environments';
 import { serviceOutputs } from './service-outputs';
 
 /** Options of the plugin entry in nx.json (none yet: every convention is fixed by the platform). */

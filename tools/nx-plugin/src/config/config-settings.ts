@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isLocalEnvironment } from '../deploy/environments';
 import { isSecretReference, type EnvValue } from '../descriptor/service-descriptor';
 
 /**
@@ -116,8 +117,8 @@ export function checkJobs(
 /**
  * Checks an environment's env against the service's settings, before anything is deployed: every required
  * setting needs a value (not empty nor only whitespace, which the service reads as unset) or a secret
- * reference, and a setting marked secret must never carry a plain value
- * (it would sit in git and in Marathon's API). Throws one error listing every problem.
+ * reference, and a setting marked secret must never carry a plain value outside a local environment
+ * (`isLocalEnvironment`: it would sit in git and in Marathon's API; local ones hold development values). Throws one error listing every problem.
  *
  * @example
  * checkConfig(settings, { LOG_LEVEL: 'info' }, { service: 'applets', environment: 'production' });
@@ -138,7 +139,12 @@ export function checkConfig(
     if (value === undefined && setting.required) {
       const hint = setting.secret ? ` as {"secret": "${setting.name.toLowerCase()}"}` : '';
       problems.push(`missing required setting ${what}: add it to env.${environment} in service.json${hint}`);
-    } else if (value !== undefined && setting.secret && !isSecretReference(value)) {
+    } else if (
+      value !== undefined &&
+      setting.secret &&
+      !isSecretReference(value) &&
+      !isLocalEnvironment(environment)
+    ) {
       problems.push(`secret setting ${setting.name} has a plain value: use {"secret": "..."} instead`);
     }
   }

@@ -67,7 +67,7 @@ export interface SwarmServiceSpec {
       Env: string[];
       Labels?: Record<string, string>;
       Secrets?: SwarmSecretReference[];
-      HealthCheck?: {
+      Healthcheck?: {
         Test: string[];
         Interval: number;
         Timeout: number;
@@ -88,10 +88,8 @@ export interface SwarmServiceSpec {
   Mode: { Replicated: { Replicas: number } };
   UpdateConfig: SwarmUpdateConfig;
   RollbackConfig: SwarmUpdateConfig;
-  EndpointSpec: {
-    Mode: 'vip';
-    Ports?: { Protocol: 'tcp'; TargetPort: number; PublishedPort: number; PublishMode: 'ingress' }[];
-  };
+  /** DNS round robin: `tasks.<name>` and the aliases list the healthy tasks (see {@link buildSwarmService}). */
+  EndpointSpec: { Mode: 'dnsrr' };
 }
 
 /**
@@ -153,11 +151,15 @@ export function readinessProbe(port: number, readyPath: string): string[] {
  *   the Docker secret {@link swarmSecretName} mounted at `/run/secrets/database_url`, and
  *   `DATABASE_URL_FILE=/run/secrets/database_url` (the platform's config reads `<KEY>_FILE`): the value never
  *   appears in the spec or in `docker service inspect`.
- * - A process with a port publishes it through the routing mesh (ingress, the same port on every node) and
- *   is health-checked on the readiness path ({@link readinessProbe}): Swarm routes to a new task only once
- *   it is healthy. Its metrics port is not published (scrapers reach it on the overlay network; the task
- *   labels say where). One check only: Docker has no separate liveness check, so a task whose readiness
- *   fails {@link HEALTH_RETRIES} times in a row is replaced.
+ * - Routing: endpoint mode `dnsrr`, no virtual IP: Docker's DNS answers the service name, its alias
+ *   (`applets`, as in compose) and `tasks.<name>` with the tasks that passed their health check. A process
+ *   with a port is published by the environment's edge load balancer (`edgeConfig` in swarm-edge.ts, HAProxy, what
+ *   marathon-lb is to Marathon), not by Swarm's routing mesh, which needs IPVS in the host's kernel and
+ *   drops connections of tasks being replaced. It is health-checked on the readiness path
+ *   ({@link readinessProbe}): Swarm lists a new task in DNS only once it is healthy. Its metrics port is
+ *   not published (scrapers reach it on the overlay network; the task labels say where). One check only:
+ *   Docker has no separate liveness check, so a task whose readiness fails {@link HEALTH_RETRIES} times
+ *   in a row is replaced.
  * - Rolling update mirroring the Marathon upgrade strategy (`minimumHealthCapacity` 1): `start-first`,
  *   one task at a time, each watched {@link UPDATE_MONITOR_SECONDS} s, any failure rolls the update back
  *   (`FailureAction: rollback`, `MaxFailureRatio: 0`); the rollback runs the same way.
@@ -242,14 +244,11 @@ export function buildSwarmService(
     Mode: { Replicated: { Replicas: spec.instances ?? DESCRIPTOR_DEFAULTS.instances } },
     UpdateConfig: update,
     RollbackConfig: { ...update, FailureAction: 'pause' },
-    EndpointSpec: { Mode: 'vip' },
+    EndpointSpec: { Mode: 'dnsrr' },
   };
   if (secrets.length > 0) result.TaskTemplate.ContainerSpec.Secrets = secrets;
   if (spec.port) {
-    result.EndpointSpec.Ports = [
-      { Protocol: 'tcp', TargetPort: spec.port, PublishedPort: spec.port, PublishMode: 'ingress' },
-    ];
-    result.TaskTemplate.ContainerSpec.HealthCheck = {
+    result.TaskTemplate.ContainerSpec.Healthcheck = {
       Test: readinessProbe(spec.port, readyPath),
       Interval: HEALTH_INTERVAL_SECONDS * NS,
       Timeout: 2 * NS,

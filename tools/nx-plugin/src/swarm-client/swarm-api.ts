@@ -75,6 +75,8 @@ export interface SwarmApi {
   removeService(id: string): Promise<void>;
   /** `GET /tasks?filters={"service":[id]}`. */
   listTasks(serviceId: string): Promise<SwarmTask[]>;
+  /** `GET /services/{id}/logs?tail=n`: the last lines its tasks wrote (stdout and stderr), for failure reports. */
+  serviceLogs(id: string, tail: number): Promise<string[]>;
   /** `GET /secrets`: name -> id of every secret. */
   secretIds(): Promise<Map<string, string>>;
   /** `GET /networks/{name}`: its id (a service spec stores network ids), undefined on 404. */
@@ -91,6 +93,22 @@ export interface SwarmApi {
 
 function statusCode(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
+}
+
+/**
+ * The text of a multiplexed log stream (Engine API "stream format": frames of an 8-byte header, byte 0 the
+ * stream, bytes 4-7 the big-endian length), as lines.
+ */
+function demultiplex(raw: Buffer): string[] {
+  const chunks: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= raw.length && raw[at] <= 2 && raw[at + 1] === 0) {
+    const size = raw.readUInt32BE(at + 4);
+    chunks.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  const text = chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : raw.toString('utf8');
+  return text.split('\n').filter((line) => line.trim() !== '');
 }
 
 function labelFilter(labels: Record<string, string>): string[] {
@@ -138,6 +156,12 @@ export function dockerSwarmApi(docker: Docker): SwarmApi {
     },
     async listTasks(serviceId) {
       return (await docker.listTasks({ filters: { service: [serviceId] } })) as SwarmTask[];
+    },
+    async serviceLogs(id, tail) {
+      const raw = (await docker
+        .getService(id)
+        .logs({ stdout: true, stderr: true, tail, follow: false } as never)) as unknown as Buffer;
+      return demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
     },
     async secretIds() {
       const secrets = (await docker.listSecrets()) as { ID: string; Spec?: { Name?: string } }[];

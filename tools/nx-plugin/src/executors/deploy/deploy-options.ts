@@ -1,4 +1,4 @@
-import { orchestratorOf, type Orchestrator } from '../../deploy/orchestrator';
+import { orchestratorOf, type Orchestrator } from '../../deploy/environments';
 import type { ApiEndpoint } from '../../marathon-client/json-http';
 import type { RegistryEndpoint } from '../../marathon-client/registry-client';
 

@@ -1,18 +1,8 @@
 import type { SwarmServiceSpec } from '../../manifests/swarm-service';
+import { isLocalEnvironment } from '../../deploy/environments';
 import { DIRTY_TAG } from './deploy-plan';
 import type { ManifestFile } from './service-manifests';
 import type { SwarmPlan } from './swarm-release';
-
-/**
- * Whether an environment is a developer's own (`local`, `local-swarm`, ...): the only ones where an image
- * built from a dirty tree may run.
- *
- * @example
- * isLocalEnvironment('local-swarm'); // true
- */
-export function isLocalEnvironment(environment: string): boolean {
-  return environment === 'local' || environment.startsWith('local-');
-}
 
 /**
  * Plans a service's deploy to Swarm (pure), with the checks of the Marathon plan: every spec was generated
@@ -30,6 +20,8 @@ export function planSwarmDeploy(
 ): { plan: SwarmPlan; problems: string[]; warnings: string[] } {
   const problems: string[] = [];
   const warnings: string[] = [];
+  // Processes that serve HTTP carry the readiness health check.
+  const serves = (m: ManifestFile<SwarmServiceSpec>) => (m.content.TaskTemplate.ContainerSpec.Healthcheck ? 0 : 1);
   if (manifests.length === 0) problems.push(`${service} has no Swarm service spec to deploy`);
   for (const m of manifests) {
     const generatedFor = m.content.Labels?.['ittd.environment'];
@@ -46,13 +38,12 @@ export function planSwarmDeploy(
           `(\`nx docker-build ${service}\`) and deploy the commit's image; dirty tags only run in local environments`,
       );
     }
-    if (m.content.UpdateConfig.Order === 'stop-first' && (m.content.EndpointSpec.Ports ?? []).length > 0) {
+    if (m.content.UpdateConfig.Order === 'stop-first' && serves(m) === 0) {
       const risk = `${m.file}: UpdateConfig.Order stop-first stops a serving task before its replacement is healthy`;
       if (input.allowDowntime) warnings.push(`${risk} (allowed: --allow-downtime)`);
       else problems.push(`${risk}; refusing without --allow-downtime`);
     }
   }
-  const serves = (m: ManifestFile<SwarmServiceSpec>) => ((m.content.EndpointSpec.Ports ?? []).length > 0 ? 0 : 1);
   const steps = [...manifests]
     .sort((a, b) => serves(a) - serves(b) || a.name.localeCompare(b.name))
     .map((m) => ({ name: m.name, file: m.file, spec: m.content }));

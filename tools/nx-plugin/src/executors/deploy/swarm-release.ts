@@ -76,6 +76,16 @@ function lastFailure(tasks: readonly SwarmTask[]): string {
   );
 }
 
+/** Log lines of a service's tasks shown with a failure. */
+export const FAILURE_LOG_LINES = 8;
+
+/** The service's last log lines as an indented block for a failure message; empty when there are none. */
+async function lastLogLines(id: string, deps: SwarmReleaseDeps): Promise<string> {
+  const lines = await deps.swarm.serviceLogs(id, FAILURE_LOG_LINES).catch(() => []);
+  if (lines.length === 0) return '';
+  return `\n  last log lines of its tasks:\n${lines.map((l) => `    ${l.slice(0, 300)}`).join('\n')}`;
+}
+
 /**
  * The verdict on a service that is not updating any more: every replica runs the current spec and is
  * `running` (a task with a health check is `running` only once healthy), and no task of another spec is
@@ -130,11 +140,12 @@ async function followService(
       elapsedMs: deps.clock.now() - started,
     });
     if (state === 'rollback_completed') {
+      const logs = await lastLogLines(service.ID, deps);
       const why = requested ? `not verified within ${seconds(deps.timeoutMs)}` : service.UpdateStatus?.Message;
       const failure = lastFailure(tasks);
       return {
         ok: false,
-        reason: `rolled back by Swarm: ${why ?? 'update failed'}${failure ? `; ${failure}` : ''}`,
+        reason: `rolled back by Swarm: ${why ?? 'update failed'}${failure ? `; ${failure}` : ''}${logs}`,
         rollback: 'done',
       };
     }
@@ -155,9 +166,10 @@ async function followService(
     if (created) {
       const failed = tasks.filter((t) => ['failed', 'rejected'].includes(t.Status.State)).length;
       if (failed >= SWARM_CRASH_LOOP_FAILURES || deps.clock.now() > deadline) {
+        const logs = await lastLogLines(service.ID, deps);
         await deps.swarm.removeService(service.ID);
         const why = failed >= SWARM_CRASH_LOOP_FAILURES ? `crash loop (${failed} failed tasks)` : `not verified within ${seconds(deps.timeoutMs)}`;
-        return { ok: false, reason: `${why}; ${lastFailure(tasks)}; created by this release, removed`, rollback: 'done' };
+        return { ok: false, reason: `${why}; ${lastFailure(tasks)}; created by this release, removed${logs}`, rollback: 'done' };
       }
     } else if (deps.clock.now() > deadline) {
       if (rollingBack) {

@@ -5,7 +5,8 @@
  *
  * The comparison is one-sided on objects: only the fields the generated spec sets are compared, because
  * the daemon fills in defaults the generator never writes (`ForceUpdate`, `Runtime`, `Isolation`,
- * `Placement.Platforms`, ...). Arrays compare element by element (same length), so a removed env var,
+ * `Placement.Platforms`, ...), and a zero value generated (`Delay: 0`) equals the field left out, as the
+ * daemon stores it (Go's `omitempty`). Arrays compare element by element (same length), so a removed env var,
  * secret or port is a change. Values of `Env` entries are not printed (only the names).
  *
  * @example
@@ -33,7 +34,15 @@ function envNames(list: unknown): Map<string, string> {
   return map;
 }
 
+/** A value the daemon leaves out of a stored spec (Go's `omitempty`): 0, false, '', [] or {}. */
+function isZero(value: unknown): boolean {
+  if (value === 0 || value === false || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return value !== null && typeof value === 'object' && Object.values(value).every(isZero);
+}
+
 function compare(wanted: unknown, live: unknown, path: string, out: string[]): void {
+  if (live === undefined && isZero(wanted)) return;
   if (path.endsWith('.Env')) {
     const a = envNames(wanted);
     const b = envNames(live);

@@ -12,3 +12,15 @@ export type Orchestrator = 'marathon' | 'swarm';
 export function orchestratorOf(environment: string): Orchestrator {
   return environment === 'swarm' || environment.endsWith('-swarm') ? 'swarm' : 'marathon';
 }
+
+/**
+ * Whether an environment is a developer's own (`local`, `local-swarm`, ...): the only ones where an image
+ * built from a dirty tree may run and where secret settings may have plain (development) values.
+ *
+ * @example
+ * isLocalEnvironment('local-swarm'); // true
+ * isLocalEnvironment('staging'); // false
+ */
+export function isLocalEnvironment(environment: string): boolean {
+  return environment === 'local' || environment.startsWith('local-');
+}

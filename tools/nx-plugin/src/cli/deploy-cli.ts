@@ -11,14 +11,19 @@ import { DEPLOY_DEFAULTS, resolveDeployOptions } from '../executors/deploy/deplo
 import { systemClock } from '../executors/deploy/follow-deployment';
 import { terminalProgress } from '../executors/deploy/executor';
 import { MarathonClient } from '../marathon-client/marathon-client';
+import { connectDocker } from '../docker/docker-engine';
+import { swarmDeployHistory, swarmDeployStatus, swarmDeployWatch, type SwarmCommandDeps } from '../executors/deploy/swarm-commands';
+import { dockerSwarmApi } from '../swarm-client/swarm-api';
 
-const USAGE = `usage: deploy status <deployment id...>      follow releases submitted with --no-wait
+const USAGE = `usage: deploy status <deployment id...>      follow releases submitted with --no-wait (on Swarm: deploy ids)
        deploy watch [--environment=<env>]     follow every release still submitted
        deploy history <service> [--environment=production] [--limit=20]
+An environment named swarm or *-swarm (--environment=local-swarm) reads the swarm of DOCKER_HOST instead.
 options: --marathon-url (default $MARATHON_URL), --timeout-seconds (${DEPLOY_DEFAULTS.timeoutSeconds}), --poll-interval-seconds (${DEPLOY_DEFAULTS.pollIntervalSeconds})`;
 
 /**
- * The `deploy` command line: `status`, `watch` and `history`, against $MARATHON_URL (token: $MARATHON_TOKEN).
+ * The `deploy` command line: `status`, `watch` and `history`, against $MARATHON_URL (token: $MARATHON_TOKEN),
+ * or for a Swarm environment (`--environment=local-swarm`) against the swarm of the engine at DOCKER_HOST.
  * Returns the exit code.
  *
  * @example
@@ -50,6 +55,27 @@ export async function runDeployCli(
     },
     process.env,
   );
+  if (resolved.orchestrator === 'swarm') {
+    const deps: SwarmCommandDeps = {
+      swarm: dockerSwarmApi(connectDocker()),
+      clock: systemClock,
+      progress: terminalProgress(),
+      timeoutMs: resolved.timeoutMs,
+      pollIntervalMs: resolved.pollIntervalMs,
+      wait: true,
+      who: deployActor(process.cwd(), process.env),
+      newId: randomUUID,
+      print,
+    };
+    const env = resolved.environment;
+    if (command === 'status' && args.length > 0) return (await swarmDeployStatus(args, env, deps)) ? 0 : 1;
+    if (command === 'watch' && args.length === 0) return (await swarmDeployWatch(env, deps)) ? 0 : 1;
+    if (command === 'history' && args.length === 1) {
+      return (await swarmDeployHistory(args[0], env, number(values.limit) ?? 20, deps)) ? 0 : 1;
+    }
+    print(USAGE);
+    return 2;
+  }
   if (!resolved.marathon) {
     print('no Marathon URL: set MARATHON_URL or --marathon-url');
     return 2;

@@ -75,8 +75,8 @@ export interface SwarmApi {
   removeService(id: string): Promise<void>;
   /** `GET /tasks?filters={"service":[id]}`. */
   listTasks(serviceId: string): Promise<SwarmTask[]>;
-  /** `GET /services/{id}/logs?tail=n`: the last lines its tasks wrote (stdout and stderr), for failure reports. */
-  serviceLogs(id: string, tail: number): Promise<string[]>;
+  /** `GET /tasks/{id}/logs?tail=n`: the last lines a task wrote (stdout and stderr), for failure reports. */
+  taskLogs(id: string, tail: number): Promise<string[]>;
   /** `GET /secrets`: name -> id of every secret. */
   secretIds(): Promise<Map<string, string>>;
   /** `GET /networks/{name}`: its id (a service spec stores network ids), undefined on 404. */
@@ -157,10 +157,10 @@ export function dockerSwarmApi(docker: Docker): SwarmApi {
     async listTasks(serviceId) {
       return (await docker.listTasks({ filters: { service: [serviceId] } })) as SwarmTask[];
     },
-    async serviceLogs(id, tail) {
-      const raw = (await docker
-        .getService(id)
-        .logs({ stdout: true, stderr: true, tail, follow: false } as never)) as unknown as Buffer;
+    async taskLogs(id, tail) {
+      // dockerode has Task#logs (GET /tasks/{id}/logs); its type declarations do not.
+      const task = docker.getTask(id) as unknown as { logs(opts: object): Promise<Buffer> };
+      const raw = await task.logs({ stdout: true, stderr: true, tail, follow: false });
       return demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
     },
     async secretIds() {

@@ -16,7 +16,7 @@
  * Exits 1 when a request failed (connection error, time-out, 5xx) or the bad release was not rolled back.
  * `--ci`: fewer clients and shorter steady phases, same assertions.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -91,11 +91,21 @@ function useImage(imageJson: string, image: string): void {
   writeFileSync(imageJson, JSON.stringify({ ...built, image, tags: [image] }, null, 2));
 }
 
+/** Runs a command without blocking the event loop (the load keeps going); resolves with its exit code. */
+function run(command: string, args: string[]): Promise<number> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit' });
+    child.on('error', () => resolvePromise(1));
+    child.on('exit', (code) => resolvePromise(code ?? 1));
+  });
+}
+
 /** Generates the spec for the current image.json and runs the deploy tool; returns its exit code and seconds. */
-function rollOut(): { status: number; seconds: number } {
+async function rollOut(): Promise<{ status: number; seconds: number }> {
   const started = Date.now();
-  must('npx', ['nx', 'run', `${SERVICE}:swarm:${ENVIRONMENT}`, '--excludeTaskDependencies', '--output-style=stream']);
-  const status = sh('npx', [
+  const generated = await run('npx', ['nx', 'run', `${SERVICE}:swarm:${ENVIRONMENT}`, '--excludeTaskDependencies', '--output-style=stream']);
+  if (generated !== 0) throw new Error(`nx run ${SERVICE}:swarm:${ENVIRONMENT} exited ${generated}`);
+  const status = await run('npx', [
     'nx', 'run', `${SERVICE}:deploy:${ENVIRONMENT}`, '--excludeTaskDependencies', '--output-style=stream',
     '--pollIntervalSeconds=0.5', '--timeoutSeconds=240',
   ]);
@@ -141,7 +151,7 @@ async function measuredRollout(
   const rolloutStart = load.now();
   useImage(imageJson, image);
   say(`${label}: rolling out ${image} under load`);
-  const result = rollOut();
+  const result = await rollOut();
   const rolloutEnd = load.now();
   await new Promise((r) => setTimeout(r, steadySeconds * 1000));
   const samples = await load.stop();

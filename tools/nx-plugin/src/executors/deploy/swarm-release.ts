@@ -62,16 +62,26 @@ function runsSpec(task: SwarmTask, spec: SwarmService['Spec']): boolean {
   );
 }
 
-/** The newest failure among tasks, as `task <id>: <state> <err> (exit n)`; empty when none failed. */
-function lastFailure(tasks: readonly SwarmTask[]): string {
-  const failed = tasks
+/**
+ * The task a failure is about: the one Swarm's rollback message names ("...early termination of task
+ * <id>"), else the newest that failed (or was rejected, or ended with an error), if any.
+ */
+function newestFailedTask(tasks: readonly SwarmTask[], message?: string): SwarmTask | undefined {
+  const named = /task ([a-z0-9]{12,})/.exec(message ?? '')?.[1];
+  const task = named ? tasks.find((t) => t.ID.startsWith(named)) : undefined;
+  if (task) return task;
+  return tasks
     .filter((t) => ['failed', 'rejected'].includes(t.Status.State) || (t.Status.Err ?? '') !== '')
-    .sort((a, b) => (b.Status.Timestamp ?? '').localeCompare(a.Status.Timestamp ?? ''));
-  const task = failed[0];
+    .sort((a, b) => (b.Status.Timestamp ?? '').localeCompare(a.Status.Timestamp ?? ''))[0];
+}
+
+/** The failure among tasks, as `task <id>: <state> <err> (exit n)`; empty when none failed. */
+function lastFailure(tasks: readonly SwarmTask[], message?: string): string {
+  const task = newestFailedTask(tasks, message);
   if (!task) return '';
   const exit = task.Status.ContainerStatus?.ExitCode;
   return (
-    `last task failure: task ${task.ID.slice(0, 12)} ${task.Status.State}: ` +
+    `task ${task.ID.slice(0, 12)} ${task.Status.State}: ` +
     `${task.Status.Err || task.Status.Message || 'no message'}${exit ? ` (exit code ${exit})` : ''}`
   );
 }
@@ -79,11 +89,17 @@ function lastFailure(tasks: readonly SwarmTask[]): string {
 /** Log lines of a service's tasks shown with a failure. */
 export const FAILURE_LOG_LINES = 8;
 
-/** The service's last log lines as an indented block for a failure message; empty when there are none. */
-async function lastLogLines(id: string, deps: SwarmReleaseDeps): Promise<string> {
-  const lines = await deps.swarm.serviceLogs(id, FAILURE_LOG_LINES).catch(() => []);
+/** The last log lines of the newest failed task as an indented block for a failure message; empty when none. */
+async function lastLogLines(
+  tasks: readonly SwarmTask[],
+  deps: SwarmReleaseDeps,
+  message?: string,
+): Promise<string> {
+  const task = newestFailedTask(tasks, message);
+  if (!task) return '';
+  const lines = await deps.swarm.taskLogs(task.ID, FAILURE_LOG_LINES).catch(() => []);
   if (lines.length === 0) return '';
-  return `\n  last log lines of its tasks:\n${lines.map((l) => `    ${l.slice(0, 300)}`).join('\n')}`;
+  return `\n  last log lines of task ${task.ID.slice(0, 12)}:\n${lines.map((l) => `    ${l.slice(0, 300)}`).join('\n')}`;
 }
 
 /**
@@ -129,6 +145,8 @@ async function followService(
   let deadline = started + deps.timeoutMs;
   let rollingBack = false;
   let requested = false;
+  /** Swarm's reason for a rollback, given while it runs (at its end the message is just "rollback completed"). */
+  let rollbackReason: string | undefined;
   for (;;) {
     const service = await deps.swarm.findService(name);
     if (!service) return { ok: false, reason: `${name} was removed while it deployed`, rollback: 'none' };
@@ -140,9 +158,11 @@ async function followService(
       elapsedMs: deps.clock.now() - started,
     });
     if (state === 'rollback_completed') {
-      const logs = await lastLogLines(service.ID, deps);
-      const why = requested ? `not verified within ${seconds(deps.timeoutMs)}` : service.UpdateStatus?.Message;
-      const failure = lastFailure(tasks);
+      const logs = await lastLogLines(tasks, deps, rollbackReason);
+      const why = requested
+        ? `not verified within ${seconds(deps.timeoutMs)}`
+        : (rollbackReason ?? service.UpdateStatus?.Message);
+      const failure = lastFailure(tasks, rollbackReason);
       return {
         ok: false,
         reason: `rolled back by Swarm: ${why ?? 'update failed'}${failure ? `; ${failure}` : ''}${logs}`,
@@ -157,7 +177,10 @@ async function followService(
         rollback: state === 'rollback_paused' ? 'unfinished' : 'none',
       };
     }
-    if (state === 'rollback_started') rollingBack = true;
+    if (state === 'rollback_started') {
+      rollingBack = true;
+      rollbackReason ??= service.UpdateStatus?.Message;
+    }
     if (!rollingBack && (state === undefined || state === 'completed')) {
       if (verifyService(service, tasks).length === 0) {
         return { ok: true, summary: `verified: ${summary(service, tasks)} (${seconds(deps.clock.now() - started)})` };
@@ -166,7 +189,7 @@ async function followService(
     if (created) {
       const failed = tasks.filter((t) => ['failed', 'rejected'].includes(t.Status.State)).length;
       if (failed >= SWARM_CRASH_LOOP_FAILURES || deps.clock.now() > deadline) {
-        const logs = await lastLogLines(service.ID, deps);
+        const logs = await lastLogLines(tasks, deps);
         await deps.swarm.removeService(service.ID);
         const why = failed >= SWARM_CRASH_LOOP_FAILURES ? `crash loop (${failed} failed tasks)` : `not verified within ${seconds(deps.timeoutMs)}`;
         return { ok: false, reason: `${why}; ${lastFailure(tasks)}; created by this release, removed${logs}`, rollback: 'done' };

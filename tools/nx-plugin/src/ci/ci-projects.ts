@@ -1,5 +1,6 @@
 import type { ProjectGraph, Tree } from '@nx/devkit';
 import { readServices } from '../compose/read-services';
+import { isLocalEnvironment } from '../deploy/environments';
 import { DEFAULT_ENVIRONMENT, serviceTargets } from '../plugin';
 
 /** A deployable project (it has the inferred `deploy` target), as its pipeline needs it. */
@@ -21,10 +22,15 @@ export interface CiProjects {
 
 const DEPLOY_EXECUTOR = '@ittd/nx-plugin:deploy';
 
-/** Production last (it deploys after the others have), the rest by name. */
+/**
+ * The environments CI deploys to: production last (it deploys after the others have), the rest by name;
+ * never a developer's own (`local-swarm`: `isLocalEnvironment`), which only `nx deploy` on their machine reaches.
+ */
 function deployOrder(environments: Iterable<string>): string[] {
   const rank = (environment: string) => (environment === DEFAULT_ENVIRONMENT ? 1 : 0);
-  return [...new Set(environments)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return [...new Set(environments)]
+    .filter((environment) => !isLocalEnvironment(environment))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
 /** The projects reached from `roots` through the graph's dependencies (roots in, `self` out), sorted. */

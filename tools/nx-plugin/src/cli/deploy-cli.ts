@@ -12,7 +12,12 @@ import { systemClock } from '../executors/deploy/follow-deployment';
 import { terminalProgress } from '../executors/deploy/executor';
 import { MarathonClient } from '../marathon-client/marathon-client';
 import { connectDocker } from '../docker/docker-engine';
-import { swarmDeployHistory, swarmDeployStatus, swarmDeployWatch, type SwarmCommandDeps } from '../executors/deploy/swarm-commands';
+import {
+  swarmDeployHistory,
+  swarmDeployStatus,
+  swarmDeployWatch,
+  type SwarmCommandDeps,
+} from '../executors/deploy/swarm-commands';
 import { dockerSwarmApi } from '../swarm-client/swarm-api';
 
 const USAGE = `usage: deploy status <deployment id...>      follow releases submitted with --no-wait (on Swarm: deploy ids)

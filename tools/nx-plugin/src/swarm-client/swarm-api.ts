@@ -137,13 +137,18 @@ export function dockerSwarmApi(docker: Docker): SwarmApi {
       }
     },
     async createService(spec) {
-      const created = (await docker.createService(spec as unknown as Docker.ServiceSpec)) as { id?: string; ID?: string };
+      const created = (await docker.createService(spec as unknown as Docker.ServiceSpec)) as {
+        id?: string;
+        ID?: string;
+      };
       return created.ID ?? created.id ?? '';
     },
     async updateService(id, version, spec) {
       const answer = (await docker
         .getService(id)
-        .update({ _query: { version }, _body: spec } as unknown as Docker.ServiceSpec)) as { Warnings?: string[] | null };
+        .update({ _query: { version }, _body: spec } as unknown as Docker.ServiceSpec)) as {
+        Warnings?: string[] | null;
+      };
       return answer?.Warnings ?? [];
     },
     async rollbackService(id, version, spec) {

@@ -12,7 +12,11 @@ import type { LiveProgress } from '../../src/executors/deploy/progress-log';
 import { swarmDeployHistory, swarmDeployStatus } from '../../src/executors/deploy/swarm-commands';
 import { planSwarmDeploy } from '../../src/executors/deploy/swarm-plan';
 import { runSwarmRelease, type SwarmReleaseDeps } from '../../src/executors/deploy/swarm-release';
-import { buildSwarmService, swarmNetworkName, type SwarmServiceSpec } from '../../src/manifests/swarm-service';
+import {
+  buildSwarmService,
+  swarmNetworkName,
+  type SwarmServiceSpec,
+} from '../../src/manifests/swarm-service';
 import { dockerSwarmApi } from '../../src/swarm-client/swarm-api';
 import { ensureBaseImage, LOCAL_BASE_IMAGE } from '../docker/engine-fixtures';
 
@@ -42,7 +46,10 @@ setInterval(() => {}, 1000);
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-const descriptor = (env: Record<string, string> = {}, workerEnv: Record<string, string> = {}): ServiceDescriptor => ({
+const descriptor = (
+  env: Record<string, string> = {},
+  workerEnv: Record<string, string> = {},
+): ServiceDescriptor => ({
   processes: {
     web: { args: [], port: 8080, instances: 2, resources: { cpus: 0.2, mem: 64 } },
     worker: { args: ['worker'], instances: 1, resources: { cpus: 0.2, mem: 64 } },
@@ -72,7 +79,11 @@ function specs(env: Record<string, string> = {}, workerEnv: Record<string, strin
 }
 
 function plan(list: SwarmServiceSpec[]) {
-  const files = list.map((spec) => ({ file: `${spec.Labels['ittd.process']}.json`, name: spec.Labels['ittd.process'], content: spec }));
+  const files = list.map((spec) => ({
+    file: `${spec.Labels['ittd.process']}.json`,
+    name: spec.Labels['ittd.process'],
+    content: spec,
+  }));
   const planned = planSwarmDeploy('fixture', files, { environment: ENVIRONMENT, allowDowntime: false });
   expect(planned.problems).toEqual([]);
   return planned.plan;
@@ -106,7 +117,10 @@ beforeAll(async () => {
     initialisedHere = true;
   }
   const dir = mkdtempSync(join(tmpdir(), 'swarm-fixture-'));
-  writeFileSync(join(dir, 'Dockerfile'), `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nCOPY server.js /srv/server.js\nENTRYPOINT ["node", "/srv/server.js"]\n`);
+  writeFileSync(
+    join(dir, 'Dockerfile'),
+    `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nCOPY server.js /srv/server.js\nENTRYPOINT ["node", "/srv/server.js"]\n`,
+  );
   writeFileSync(join(dir, 'server.js'), SERVER);
   const context = [
     { name: 'Dockerfile', source: join(dir, 'Dockerfile') },
@@ -115,27 +129,53 @@ beforeAll(async () => {
   await buildImage(
     docker,
     packBuildContext(context),
-    { repository: 'ittd/swarm-fixture', exactTag: IMAGE, tags: [IMAGE], labels: {}, buildArgs: { BASE_IMAGE: LOCAL_BASE_IMAGE }, context },
+    {
+      repository: 'ittd/swarm-fixture',
+      exactTag: IMAGE,
+      tags: [IMAGE],
+      labels: {},
+      buildArgs: { BASE_IMAGE: LOCAL_BASE_IMAGE },
+      context,
+    },
     { onEvent: () => undefined },
   );
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
 afterAll(async () => {
-  const services = (await docker.listServices({ filters: { label: [`ittd.environment=${ENVIRONMENT}`] } })) as { ID: string }[];
-  for (const s of services) await docker.getService(s.ID).remove().catch(() => undefined);
+  const services = (await docker.listServices({
+    filters: { label: [`ittd.environment=${ENVIRONMENT}`] },
+  })) as { ID: string }[];
+  for (const s of services)
+    await docker
+      .getService(s.ID)
+      .remove()
+      .catch(() => undefined);
   const configs = await swarm.listConfigs({ 'ittd.deploy.environment': ENVIRONMENT });
   for (const c of configs) await swarm.removeConfig(c.ID).catch(() => undefined);
   const secrets = (await docker.listSecrets({ filters: { name: [ENVIRONMENT] } })) as { ID: string }[];
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-    const left = await docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name`] } });
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`com.docker.swarm.service.name`] },
+    });
     if (!left.some((c) => (c.Labels['com.docker.swarm.service.name'] ?? '').startsWith(ENVIRONMENT))) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  for (const s of secrets) await docker.getSecret(s.ID).remove().catch(() => undefined);
-  await docker.getNetwork(swarmNetworkName(ENVIRONMENT)).remove().catch(() => undefined);
+  for (const s of secrets)
+    await docker
+      .getSecret(s.ID)
+      .remove()
+      .catch(() => undefined);
+  await docker
+    .getNetwork(swarmNetworkName(ENVIRONMENT))
+    .remove()
+    .catch(() => undefined);
   if (initialisedHere) await docker.swarmLeave({ force: true });
-  await docker.getImage(IMAGE).remove().catch(() => undefined);
+  await docker
+    .getImage(IMAGE)
+    .remove()
+    .catch(() => undefined);
 }, 120_000);
 
 describe('a release to a real Docker Swarm', () => {
@@ -147,7 +187,10 @@ describe('a release to a real Docker Swarm', () => {
   });
 
   it('creates both processes, with the secret mounted, verified healthy; a second deploy sends nothing', async () => {
-    await docker.createSecret({ Name: `${ENVIRONMENT}-fixture-token`, Data: Buffer.from(SECRET_VALUE).toString('base64') });
+    await docker.createSecret({
+      Name: `${ENVIRONMENT}-fixture-token`,
+      Data: Buffer.from(SECRET_VALUE).toString('base64'),
+    });
     const first = await runSwarmRelease(plan(specs()), deps());
     expect(first.message).toBeUndefined();
     expect(first.record.outcome).toBe('succeeded');
@@ -190,7 +233,10 @@ describe('a release to a real Docker Swarm', () => {
       Name: spec.Name.replace('-fixture-', '-crasher-'),
       TaskTemplate: {
         ...spec.TaskTemplate,
-        ContainerSpec: { ...spec.TaskTemplate.ContainerSpec, Env: [...spec.TaskTemplate.ContainerSpec.Env, 'CRASH=1'] },
+        ContainerSpec: {
+          ...spec.TaskTemplate.ContainerSpec,
+          Env: [...spec.TaskTemplate.ContainerSpec.Env, 'CRASH=1'],
+        },
       },
     }));
     const result = await runSwarmRelease(plan(crashing.slice(0, 1)), deps());
@@ -204,16 +250,30 @@ describe('a release to a real Docker Swarm', () => {
     const submitted = await runSwarmRelease(plan(specs({ RELEASE: '5' })), deps(false));
     expect(submitted.record.outcome).toBe('submitted');
     const printed: string[] = [];
-    const ok = await swarmDeployStatus([submitted.record.id], ENVIRONMENT, { ...deps(), print: (l) => printed.push(l) });
+    const ok = await swarmDeployStatus([submitted.record.id], ENVIRONMENT, {
+      ...deps(),
+      print: (l) => printed.push(l),
+    });
     expect(ok).toBe(true);
     expect(printed.join('\n')).toMatch(new RegExp(`deploy ${submitted.record.id}: succeeded`));
     expect(await envOf('worker')).toContain('RELEASE=5');
 
     const history: string[] = [];
     await swarmDeployHistory('fixture', ENVIRONMENT, 20, { ...deps(), print: (l) => history.push(l) });
-    const outcomes = history.slice(1).filter((l) => !l.startsWith('    reason')).map((l) => l.split(/\s+/)[1]);
+    const outcomes = history
+      .slice(1)
+      .filter((l) => !l.startsWith('    reason'))
+      .map((l) => l.split(/\s+/)[1]);
     // Newest first: the followed release, the crash loop, the worker, the never-ready web, release 2, the
     // unchanged second deploy, the create (the refused one sent nothing and recorded nothing).
-    expect(outcomes).toEqual(['succeeded', 'rolled-back', 'rolled-back', 'rolled-back', 'succeeded', 'unchanged', 'succeeded']);
+    expect(outcomes).toEqual([
+      'succeeded',
+      'rolled-back',
+      'rolled-back',
+      'rolled-back',
+      'succeeded',
+      'unchanged',
+      'succeeded',
+    ]);
   }, 120_000);
 });

@@ -7,7 +7,7 @@ import { orchestratorOf, isLocalEnvironment } from '../../src/deploy/environment
 import { planSwarmDeploy } from '../../src/executors/deploy/swarm-plan';
 import { specChanges } from '../../src/executors/deploy/swarm-spec-diff';
 import { edgeConfig, edgeRoutes } from '../../src/manifests/swarm-edge';
-import { buildSwarmService, readinessProbe } from '../../src/manifests/swarm-service';
+import { buildSwarmService, readinessProbe, type SwarmUpdateConfig } from '../../src/manifests/swarm-service';
 import { context, notifierDescriptor, realServices } from '../support/fixtures';
 
 const NS = 1e9;
@@ -111,9 +111,16 @@ describe('swarm environments', () => {
     const other = planSwarmDeploy('notifier', [file], { environment: 'staging-swarm', allowDowntime: true });
     expect(other.problems.join('\n')).toMatch(/generated for swarm, not staging-swarm/);
     expect(other.warnings.join('\n')).toMatch(/allowed: --allow-downtime/);
-    const local = buildSwarmService(notifierDescriptor, 'web', context('notifier', { environment: 'local-swarm', image: 'ittd/notifier:abc-dirty-0123456789ab' }));
+    const local = buildSwarmService(
+      notifierDescriptor,
+      'web',
+      context('notifier', { environment: 'local-swarm', image: 'ittd/notifier:abc-dirty-0123456789ab' }),
+    );
     expect(
-      planSwarmDeploy('notifier', [{ ...file, content: local }], { environment: 'local-swarm', allowDowntime: false }).problems,
+      planSwarmDeploy('notifier', [{ ...file, content: local }], {
+        environment: 'local-swarm',
+        allowDowntime: false,
+      }).problems,
     ).toEqual([]);
   });
 
@@ -132,21 +139,22 @@ describe('specChanges', () => {
   const spec = buildSwarmService(notifierDescriptor, 'web', context('notifier'));
 
   it('sees nothing in what the daemon stores: zero values left out, defaults and ids added', () => {
-    const stored = structuredClone(spec) as unknown as Record<string, any>;
-    delete stored.UpdateConfig.Delay;
-    delete stored.UpdateConfig.MaxFailureRatio;
-    stored.TaskTemplate.ContainerSpec.Isolation = 'default';
-    stored.TaskTemplate.ForceUpdate = 0;
+    const stored = structuredClone(spec);
+    const update: Partial<SwarmUpdateConfig> = stored.UpdateConfig;
+    delete update.Delay;
+    delete update.MaxFailureRatio;
+    Object.assign(stored.TaskTemplate.ContainerSpec, { Isolation: 'default' });
+    Object.assign(stored.TaskTemplate, { ForceUpdate: 0 });
     expect(specChanges(spec, stored)).toEqual([]);
   });
 
   it('names a new image, a changed env var (not its value) and a removed secret', () => {
-    const stored = structuredClone(spec) as unknown as Record<string, any>;
+    const stored = structuredClone(spec);
     stored.TaskTemplate.ContainerSpec.Image = 'registry.example.com/ittd/notifier:old';
     stored.TaskTemplate.ContainerSpec.Env = stored.TaskTemplate.ContainerSpec.Env.map((e: string) =>
       e.startsWith('LOG_LEVEL=') ? 'LOG_LEVEL=hidden-old-value' : e,
     );
-    stored.TaskTemplate.ContainerSpec.Secrets = stored.TaskTemplate.ContainerSpec.Secrets.slice(0, 1);
+    stored.TaskTemplate.ContainerSpec.Secrets = stored.TaskTemplate.ContainerSpec.Secrets?.slice(0, 1);
     const changes = specChanges(spec, stored);
     expect(changes).toContain(
       'TaskTemplate.ContainerSpec.Image: registry.example.com/ittd/notifier:old -> registry.example.com/ittd/notifier:0123abc',
@@ -190,7 +198,9 @@ describe('edgeConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edge-'));
     try {
       writeFileSync(join(dir, 'haproxy.cfg'), edgeConfig(routes));
-      expect(execFileSync(haproxy, ['-c', '-f', join(dir, 'haproxy.cfg')], { encoding: 'utf8' })).toMatch(/valid/);
+      expect(execFileSync(haproxy, ['-c', '-f', join(dir, 'haproxy.cfg')], { encoding: 'utf8' })).toMatch(
+        /valid/,
+      );
       writeFileSync(join(dir, 'broken.cfg'), edgeConfig(routes).replace('option httpchk', 'option nonsense'));
       expect(() => execFileSync(haproxy, ['-c', '-f', join(dir, 'broken.cfg')], { stdio: 'pipe' })).toThrow();
     } finally {

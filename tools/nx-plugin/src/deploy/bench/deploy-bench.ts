@@ -52,7 +52,12 @@ function say(line: string): void {
   console.log(`bench:deploy: ${line}`);
 }
 
-async function json(method: string, path: string, token: string, body?: unknown): Promise<Record<string, unknown>> {
+async function json(
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const res = await fetch(`${BASE_URL}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -74,7 +79,14 @@ async function buildVariant(tag: string, prelude: string): Promise<void> {
       { name: 'app/main.js', source: join(dir, 'main.js') },
       { name: 'app/package.json', source: join(bundle, 'package.json') },
     ];
-    const spec = { repository: 'ittd/applets', exactTag: tag, tags: [tag], labels: {}, buildArgs: { BASE_IMAGE: baseImage() }, context: entries };
+    const spec = {
+      repository: 'ittd/applets',
+      exactTag: tag,
+      tags: [tag],
+      labels: {},
+      buildArgs: { BASE_IMAGE: baseImage() },
+      context: entries,
+    };
     await buildImage(connectDocker(), packBuildContext(entries), spec, { onEvent: () => undefined });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -103,11 +115,22 @@ function run(command: string, args: string[]): Promise<number> {
 /** Generates the spec for the current image.json and runs the deploy tool; returns its exit code and seconds. */
 async function rollOut(): Promise<{ status: number; seconds: number }> {
   const started = Date.now();
-  const generated = await run('npx', ['nx', 'run', `${SERVICE}:swarm:${ENVIRONMENT}`, '--excludeTaskDependencies', '--output-style=stream']);
+  const generated = await run('npx', [
+    'nx',
+    'run',
+    `${SERVICE}:swarm:${ENVIRONMENT}`,
+    '--excludeTaskDependencies',
+    '--output-style=stream',
+  ]);
   if (generated !== 0) throw new Error(`nx run ${SERVICE}:swarm:${ENVIRONMENT} exited ${generated}`);
   const status = await run('npx', [
-    'nx', 'run', `${SERVICE}:deploy:${ENVIRONMENT}`, '--excludeTaskDependencies', '--output-style=stream',
-    '--pollIntervalSeconds=0.5', '--timeoutSeconds=240',
+    'nx',
+    'run',
+    `${SERVICE}:deploy:${ENVIRONMENT}`,
+    '--excludeTaskDependencies',
+    '--output-style=stream',
+    '--pollIntervalSeconds=0.5',
+    '--timeoutSeconds=240',
   ]);
   return { status, seconds: (Date.now() - started) / 1000 };
 }
@@ -185,7 +208,11 @@ async function main(): Promise<number> {
     must('bash', ['docker/swarm.sh', 'up']);
     const env = { BASE_IMAGE: baseImage() };
     say('first deploy (bundle, image, swarm spec, deploy: 3 replicas)');
-    must('npx', ['nx', 'run', `${SERVICE}:deploy:${ENVIRONMENT}`, '--output-style=stream', '--pollIntervalSeconds=0.5'], env);
+    must(
+      'npx',
+      ['nx', 'run', `${SERVICE}:deploy:${ENVIRONMENT}`, '--output-style=stream', '--pollIntervalSeconds=0.5'],
+      env,
+    );
     copyFileSync(imageJson, savedImageJson);
     await buildVariant(images[0], `globalThis.ITTD_RELEASE = 'bench-release-2';\n`);
     await buildVariant(
@@ -235,7 +262,9 @@ async function main(): Promise<number> {
       rate_per_client: ratePerClient,
     };
     code =
-      result.requests_failed === 0 && result.rollback_requests_failed === 0 && good.status === 0 && rolledBack ? 0 : 1;
+      result.requests_failed === 0 && result.rollback_requests_failed === 0 && good.status === 0 && rolledBack
+        ? 0
+        : 1;
     console.log(JSON.stringify(result));
   } catch (error) {
     console.error(`bench:deploy failed: ${(error as Error).message}`);
@@ -245,7 +274,11 @@ async function main(): Promise<number> {
       rmSync(savedImageJson);
     }
     sh('bash', ['docker/swarm.sh', 'down']);
-    for (const image of images) await docker.getImage(image).remove().catch(() => undefined);
+    for (const image of images)
+      await docker
+        .getImage(image)
+        .remove()
+        .catch(() => undefined);
   }
   return code;
 }

@@ -43,7 +43,10 @@ export async function deploySwarm(
     return false;
   }
   if (resolved.dryRun) {
-    log(service, `dry run: ${plan.steps.length} service(s) to the swarm (${resolved.environment}), nothing sent`);
+    log(
+      service,
+      `dry run: ${plan.steps.length} service(s) to the swarm (${resolved.environment}), nothing sent`,
+    );
     for (const step of plan.steps) {
       const live = await swarm.findService(step.spec.Name).catch(() => undefined);
       const changes = live ? specChanges(step.spec, live.Spec) : undefined;
@@ -52,7 +55,10 @@ export async function deploySwarm(
     }
     return true;
   }
-  log(service, `deploying ${plan.steps.map((s) => s.name).join(', ')} to the swarm (${resolved.environment})`);
+  log(
+    service,
+    `deploying ${plan.steps.map((s) => s.name).join(', ')} to the swarm (${resolved.environment})`,
+  );
   const result = await runSwarmRelease(plan, {
     swarm,
     clock: systemClock,
@@ -69,9 +75,15 @@ export async function deploySwarm(
     return false;
   }
   if (record.outcome === 'submitted') {
-    log(service, `submitted to the swarm, not waiting; follow with: npx tsx tools/nx-plugin/src/cli/deploy-cli.ts status ${record.id} --environment=${resolved.environment}`);
+    log(
+      service,
+      `submitted to the swarm, not waiting; follow with: npx tsx tools/nx-plugin/src/cli/deploy-cli.ts status ${record.id} --environment=${resolved.environment}`,
+    );
   } else {
-    log(service, `${record.outcome} in ${resolved.environment} (deploy ${record.id}, ${(record.durationMs / 1000).toFixed(1)} s)`);
+    log(
+      service,
+      `${record.outcome} in ${resolved.environment} (deploy ${record.id}, ${(record.durationMs / 1000).toFixed(1)} s)`,
+    );
   }
   return true;
 }

@@ -21,7 +21,8 @@ export function planSwarmDeploy(
   const problems: string[] = [];
   const warnings: string[] = [];
   // Processes that serve HTTP carry the readiness health check.
-  const serves = (m: ManifestFile<SwarmServiceSpec>) => (m.content.TaskTemplate.ContainerSpec.Healthcheck ? 0 : 1);
+  const serves = (m: ManifestFile<SwarmServiceSpec>) =>
+    m.content.TaskTemplate.ContainerSpec.Healthcheck ? 0 : 1;
   if (manifests.length === 0) problems.push(`${service} has no Swarm service spec to deploy`);
   for (const m of manifests) {
     const generatedFor = m.content.Labels?.['ittd.environment'];

@@ -38,7 +38,10 @@ export async function writeSwarmRecord(
     const old = configs.sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt)).slice(SWARM_RECORDS_KEPT * 2);
     for (const config of old) await deps.swarm.removeConfig(config.ID);
   } catch (error) {
-    deps.progress.log(`${record.service} record`, `could not record the deploy in the swarm: ${(error as Error).message}`);
+    deps.progress.log(
+      `${record.service} record`,
+      `could not record the deploy in the swarm: ${(error as Error).message}`,
+    );
   }
 }
 

@@ -48,8 +48,7 @@ export interface SwarmReleaseResult {
 export const SWARM_CRASH_LOOP_FAILURES = 3;
 
 type FollowResult =
-  | { ok: true; summary: string }
-  | { ok: false; reason: string; rollback: 'done' | 'unfinished' | 'none' };
+  { ok: true; summary: string } | { ok: false; reason: string; rollback: 'done' | 'unfinished' | 'none' };
 
 /** Whether a task runs what the service's spec says now (image, args, env). */
 function runsSpec(task: SwarmTask, spec: SwarmService['Spec']): boolean {
@@ -183,7 +182,10 @@ async function followService(
     }
     if (!rollingBack && (state === undefined || state === 'completed')) {
       if (verifyService(service, tasks).length === 0) {
-        return { ok: true, summary: `verified: ${summary(service, tasks)} (${seconds(deps.clock.now() - started)})` };
+        return {
+          ok: true,
+          summary: `verified: ${summary(service, tasks)} (${seconds(deps.clock.now() - started)})`,
+        };
       }
     }
     if (created) {
@@ -191,12 +193,23 @@ async function followService(
       if (failed >= SWARM_CRASH_LOOP_FAILURES || deps.clock.now() > deadline) {
         const logs = await lastLogLines(tasks, deps);
         await deps.swarm.removeService(service.ID);
-        const why = failed >= SWARM_CRASH_LOOP_FAILURES ? `crash loop (${failed} failed tasks)` : `not verified within ${seconds(deps.timeoutMs)}`;
-        return { ok: false, reason: `${why}; ${lastFailure(tasks)}; created by this release, removed${logs}`, rollback: 'done' };
+        const why =
+          failed >= SWARM_CRASH_LOOP_FAILURES
+            ? `crash loop (${failed} failed tasks)`
+            : `not verified within ${seconds(deps.timeoutMs)}`;
+        return {
+          ok: false,
+          reason: `${why}; ${lastFailure(tasks)}; created by this release, removed${logs}`,
+          rollback: 'done',
+        };
       }
     } else if (deps.clock.now() > deadline) {
       if (rollingBack) {
-        return { ok: false, reason: `rollback not finished within ${seconds(deps.timeoutMs)}`, rollback: 'unfinished' };
+        return {
+          ok: false,
+          reason: `rollback not finished within ${seconds(deps.timeoutMs)}`,
+          rollback: 'unfinished',
+        };
       }
       deps.progress.log(subject, `not verified within ${seconds(deps.timeoutMs)}: rolling back`);
       await deps.swarm.rollbackService(service.ID, service.Version.Index, service.Spec);
@@ -230,13 +243,19 @@ async function restoreServices(
     const result = await followService(app.id, false, `${app.process} rollback`, deps);
     const back = !result.ok && result.rollback === 'done';
     complete &&= back;
-    lines.push(`${app.process}: ${back ? 'rolled back to its previous spec' : `rollback: ${result.ok ? 'verified' : result.reason}`}`);
+    lines.push(
+      `${app.process}: ${back ? 'rolled back to its previous spec' : `rollback: ${result.ok ? 'verified' : result.reason}`}`,
+    );
   }
   return { lines, complete };
 }
 
 /** The spec with the ids Swarm stores in place of names (the network's, the secrets') filled in. */
-function resolveIds(spec: SwarmServiceSpec, secretIds: Map<string, string>, networkId: string): SwarmServiceSpec {
+function resolveIds(
+  spec: SwarmServiceSpec,
+  secretIds: Map<string, string>,
+  networkId: string,
+): SwarmServiceSpec {
   const copy = structuredClone(spec);
   copy.TaskTemplate.Networks = copy.TaskTemplate.Networks.map((n) => ({ ...n, Target: networkId }));
   for (const secret of copy.TaskTemplate.ContainerSpec.Secrets ?? []) {
@@ -311,7 +330,9 @@ export async function runSwarmRelease(plan: SwarmPlan, deps: SwarmReleaseDeps): 
   const missing = [
     ...new Set(
       plan.steps.flatMap((s) =>
-        (s.spec.TaskTemplate.ContainerSpec.Secrets ?? []).map((x) => x.SecretName).filter((n) => !secretIds.has(n)),
+        (s.spec.TaskTemplate.ContainerSpec.Secrets ?? [])
+          .map((x) => x.SecretName)
+          .filter((n) => !secretIds.has(n)),
       ),
     ),
   ];
@@ -334,7 +355,12 @@ export async function runSwarmRelease(plan: SwarmPlan, deps: SwarmReleaseDeps): 
     else deps.progress.log(subject, `changes: ${(changes ?? []).join('; ')}`);
     services.push({ step, spec, live, changed });
     if (!changed && live) {
-      record.apps.push({ id: spec.Name, process: step.name, version: String(live.Version.Index), previousVersion: String(live.Version.Index) });
+      record.apps.push({
+        id: spec.Name,
+        process: step.name,
+        version: String(live.Version.Index),
+        previousVersion: String(live.Version.Index),
+      });
     }
   }
 
@@ -358,11 +384,15 @@ export async function runSwarmRelease(plan: SwarmPlan, deps: SwarmReleaseDeps): 
         previousVersion: item.live ? String(item.live.Version.Index) : undefined,
       };
       record.apps.push(entry);
-      deps.progress.log(subject, `${item.live ? 'updated' : 'created'} ${item.spec.Name} (version ${entry.version})`);
+      deps.progress.log(
+        subject,
+        `${item.live ? 'updated' : 'created'} ${item.spec.Name} (version ${entry.version})`,
+      );
     } catch (error) {
       const restored = await restoreServices(sent, deps);
       const lines = [`${item.step.file}: ${(error as Error).message}`];
-      if (restored.lines.length > 0) lines.push(`restored the release's other processes:`, ...restored.lines.map((l) => `  ${l}`));
+      if (restored.lines.length > 0)
+        lines.push(`restored the release's other processes:`, ...restored.lines.map((l) => `  ${l}`));
       return finish('failed', lines.join('\n'));
     }
     sent.push({ app: entry, created: !item.live });
@@ -375,7 +405,8 @@ export async function runSwarmRelease(plan: SwarmPlan, deps: SwarmReleaseDeps): 
     deps.progress.log(subject, `failed: ${result.reason}`);
     const restored = await restoreServices(sent.slice(0, -1), deps);
     const lines = [`${item.step.file}: ${result.reason}`];
-    if (restored.lines.length > 0) lines.push(`restored the release's other processes:`, ...restored.lines.map((l) => `  ${l}`));
+    if (restored.lines.length > 0)
+      lines.push(`restored the release's other processes:`, ...restored.lines.map((l) => `  ${l}`));
     const outcome = result.rollback === 'done' && restored.complete ? 'rolled-back' : 'failed';
     return finish(outcome, lines.join('\n'));
   }
@@ -391,7 +422,10 @@ export async function runSwarmRelease(plan: SwarmPlan, deps: SwarmReleaseDeps): 
  * @example
  * const { success } = await followSwarmRecord(record, deps);
  */
-export async function followSwarmRecord(record: DeployRecord, deps: SwarmReleaseDeps): Promise<SwarmReleaseResult> {
+export async function followSwarmRecord(
+  record: DeployRecord,
+  deps: SwarmReleaseDeps,
+): Promise<SwarmReleaseResult> {
   const started = Date.parse(record.startedAt);
   const sent = record.apps
     .filter((a) => a.deploymentId)
@@ -403,7 +437,10 @@ export async function followSwarmRecord(record: DeployRecord, deps: SwarmRelease
       deps.progress.log(subject, result.summary);
       continue;
     }
-    const restored = await restoreServices(sent.filter((_, i) => i !== index), deps);
+    const restored = await restoreServices(
+      sent.filter((_, i) => i !== index),
+      deps,
+    );
     record.outcome = result.rollback === 'done' && restored.complete ? 'rolled-back' : 'failed';
     record.reason = [`${app.id}: ${result.reason}`, ...restored.lines].join('\n');
     record.durationMs = deps.clock.now() - started;

@@ -24,7 +24,7 @@ describe('createNodesV2', () => {
     expect(glob).toBe('apps/*/service.json');
   });
 
-  it('infers bundle, build, docker-build, marathon and chronos for every service', async () => {
+  it('infers bundle, build, docker-build, marathon, chronos, swarm and deploy for every service', async () => {
     const files = [
       writeService('applets', { processes: { web: { args: ['serve'], port: 3000 } } }),
       writeService('notifier', {
@@ -45,6 +45,7 @@ describe('createNodesV2', () => {
       'deploy',
       'docker-build',
       'marathon',
+      'swarm',
     ]);
     expect(targets.bundle).toMatchObject({
       executor: '@ittd/nx-plugin:bundle',

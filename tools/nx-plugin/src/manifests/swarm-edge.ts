@@ -45,8 +45,10 @@ export function edgeRoutes(environment: string, services: readonly Service[]): E
  * could not reach a task (connection refused or reset, empty answer) is retried on another one
  * (`retry-on`, idempotent methods only).
  *
- * Why an edge and not Swarm's routing mesh: the mesh needs IPVS in the kernel, which not every host has
- * (these CI machines have none), and it drops connections of a task being replaced (moby/moby#30321).
+ * Why an edge and not Swarm's routing mesh: the mesh and virtual IPs need IPVS in the kernel, which not
+ * every host has (these CI machines have none: a service's VIP answers nothing), and zero-downtime updates
+ * through it have a long history of reports across nodes (moby/moby#30321); an edge that checks readiness
+ * itself works the same on every host.
  * Keywords: HAProxy 2.6 configuration manual (`resolvers`, `server-template`, `retry-on`, `option httpchk`).
  *
  * @example

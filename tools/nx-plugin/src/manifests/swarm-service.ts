@@ -154,8 +154,8 @@ export function readinessProbe(port: number, readyPath: string): string[] {
  * - Routing: endpoint mode `dnsrr`, no virtual IP: Docker's DNS answers the service name, its alias
  *   (`applets`, as in compose) and `tasks.<name>` with the tasks that passed their health check. A process
  *   with a port is published by the environment's edge load balancer (`edgeConfig` in swarm-edge.ts, HAProxy, what
- *   marathon-lb is to Marathon), not by Swarm's routing mesh, which needs IPVS in the host's kernel and
- *   drops connections of tasks being replaced. It is health-checked on the readiness path
+ *   marathon-lb is to Marathon), not by Swarm's routing mesh, which needs IPVS in the host's kernel (see
+ *   swarm-edge.ts). It is health-checked on the readiness path
  *   ({@link readinessProbe}): Swarm lists a new task in DNS only once it is healthy. Its metrics port is
  *   not published (scrapers reach it on the overlay network; the task labels say where). One check only:
  *   Docker has no separate liveness check, so a task whose readiness fails {@link HEALTH_RETRIES} times

@@ -277,7 +277,7 @@ async function main(): Promise<number> {
     for (const image of images)
       await docker
         .getImage(image)
-        .remove()
+        .remove({ force: true })
         .catch(() => undefined);
   }
   return code;

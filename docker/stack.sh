@@ -11,38 +11,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PULL_TIMEOUT="${STACK_PULL_TIMEOUT:-20}"
-
-if ! docker info >/dev/null 2>&1; then
-  echo "stack: no Docker engine answers (docker info failed); start one, or run: bash .ci/docker-setup.sh" >&2
-  exit 1
-fi
-
-# has_or_pulls IMAGE: true when the image is here or a pull succeeds within PULL_TIMEOUT seconds.
-has_or_pulls() {
-  docker image inspect "$1" >/dev/null 2>&1 && return 0
-  timeout "$PULL_TIMEOUT" docker pull --quiet "$1" >/dev/null 2>&1
-}
-
-# pick VAR DEFAULT LOCAL BUILD_SCRIPT: exports VAR as DEFAULT when usable, else builds LOCAL and exports that.
-local_built=()
-pick() {
-  local var="$1" default="$2" local_image="$3" build="$4"
-  if [ -n "${!var:-}" ]; then return 0; fi
-  if has_or_pulls "$default"; then
-    export "$var=$default"
-  else
-    bash "$build" >/dev/null
-    export "$var=$local_image"
-    local_built+=("$local_image")
-  fi
-}
+. docker/images-lib.sh
+require_engine stack
 
 pick POSTGRES_IMAGE postgres:16-bookworm ittd/postgres:local docker/postgres-image/build.sh
 pick REDIS_IMAGE redis:7-bookworm ittd/redis:local docker/redis-image/build.sh
 pick BASE_IMAGE node:24-bookworm-slim ittd/node-base:24-local docker/base-image/build.sh
-if [ "${#local_built[@]}" -gt 0 ]; then
-  echo "stack: default images not available (no registry reachable?); using images built from this machine: ${local_built[*]}"
+if [ "${#LOCAL_BUILT[@]}" -gt 0 ]; then
+  echo "stack: default images not available (no registry reachable?); using images built from this machine: ${LOCAL_BUILT[*]}"
 fi
 
 npx nx run-many -t bundle --output-style=static

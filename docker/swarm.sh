@@ -18,24 +18,11 @@ cd "$(dirname "$0")/.."
 
 ENVIRONMENT=local-swarm
 NETWORK="ittd-$ENVIRONMENT"
-PULL_TIMEOUT="${STACK_PULL_TIMEOUT:-20}"
 # Marks a swarm `up` initialised (a node label), so `down` leaves only a swarm it created.
 MARK=ittd.local-swarm.initialised
 
-if ! docker info >/dev/null 2>&1; then
-  echo "swarm: no Docker engine answers (docker info failed); start one, or run: bash .ci/docker-setup.sh" >&2
-  exit 1
-fi
-
-has_or_pulls() {
-  docker image inspect "$1" >/dev/null 2>&1 && return 0
-  timeout "$PULL_TIMEOUT" docker pull --quiet "$1" >/dev/null 2>&1
-}
-pick() { # pick VAR DEFAULT LOCAL BUILD_SCRIPT
-  local var="$1" default="$2" local_image="$3" build="$4"
-  if [ -n "${!var:-}" ]; then return 0; fi
-  if has_or_pulls "$default"; then export "$var=$default"; else bash "$build" >/dev/null; export "$var=$local_image"; fi
-}
+. docker/images-lib.sh
+require_engine swarm
 
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
 

@@ -1,10 +1,7 @@
-import { metricsPort, shutdownTimeoutMs } from '../config/config-settings';
+import { metricsPort } from '../config/config-settings';
 import {
   loadBalancerLabels,
   resolveConstraints,
-  resolveEnv,
-  resolveHealthPaths,
-  resolveResources,
   resolveUpgradePolicy,
   DESCRIPTOR_DEFAULTS,
   type ServiceDescriptor,
@@ -13,6 +10,7 @@ import {
 } from '../descriptor/service-descriptor';
 import { deployLabels, type DeployContext } from './deploy-context';
 import { toMesosEnv, type MesosEnvValue } from './mesos-env';
+import { resolveProcessInputs } from './process-inputs';
 
 /** The name of the port mapping of a process that listens (what readiness checks and load balancers use). */
 export const HTTP_PORT_NAME = 'http';
@@ -23,9 +21,6 @@ export const HTTP_PORT_NAME = 'http';
  * Prometheus `marathon_sd_configs` job which port and path to scrape.
  */
 export const METRICS_PORT_NAME = 'metrics';
-
-/** Seconds a task gets beyond its own shutdown deadline before Mesos sends SIGKILL. */
-export const KILL_GRACE_MARGIN_SECONDS = 5;
 
 /** The subset of Marathon's AppDefinition (v1.5+ networking) that ITTD generates. */
 export interface MarathonApp {
@@ -102,18 +97,12 @@ export function buildMarathonApp(
   process: string,
   context: DeployContext,
 ): MarathonApp {
-  const spec = descriptor.processes[process];
-  if (!spec) {
-    throw new Error(
-      `${context.service} has no process "${process}" (has: ${Object.keys(descriptor.processes).join(', ')})`,
-    );
-  }
-  const env = resolveEnv(descriptor, context.environment);
-  const { livePath, readyPath } = resolveHealthPaths(descriptor);
-  const resources = resolveResources(spec.resources);
-  const mesosEnv = toMesosEnv(context.service, spec.port ? { ...env, PORT: String(spec.port) } : env);
-  const graceSeconds =
-    Math.ceil(shutdownTimeoutMs(context.configSchema, env) / 1000) + KILL_GRACE_MARGIN_SECONDS;
+  const { spec, env, processEnv, livePath, readyPath, resources, killGraceSeconds } = resolveProcessInputs(
+    descriptor,
+    process,
+    context,
+  );
+  const mesosEnv = toMesosEnv(context.service, processEnv);
 
   const app: MarathonApp = {
     id: marathonAppId(context.environment, context.service, process),
@@ -124,7 +113,7 @@ export function buildMarathonApp(
     networks: [{ mode: 'container/bridge' }],
     env: mesosEnv.env,
     upgradeStrategy: resolveUpgradePolicy(descriptor, process),
-    taskKillGracePeriodSeconds: graceSeconds,
+    taskKillGracePeriodSeconds: killGraceSeconds,
     labels: { ...deployLabels(context, process), ...loadBalancerLabels(context.service, process, spec) },
   };
   const constraints = resolveConstraints(spec);

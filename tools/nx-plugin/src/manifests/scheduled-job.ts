@@ -9,7 +9,7 @@ import {
   type ServiceDescriptor,
 } from '../descriptor/service-descriptor';
 import type { DeployContext } from './deploy-context';
-import { KILL_GRACE_MARGIN_SECONDS } from './marathon-app';
+import { KILL_GRACE_MARGIN_SECONDS } from './process-inputs';
 
 /** How many upcoming runs are sampled to find a job's period (covers hourly/daily/weekly patterns). */
 const PERIOD_SAMPLE_RUNS = 8;

@@ -1,15 +1,12 @@
-import { metricsPort, shutdownTimeoutMs } from '../config/config-settings';
+import { metricsPort } from '../config/config-settings';
 import {
   isSecretReference,
-  resolveEnv,
-  resolveHealthPaths,
-  resolveResources,
   resolveUpgradePolicy,
   DESCRIPTOR_DEFAULTS,
   type ServiceDescriptor,
 } from '../descriptor/service-descriptor';
 import { deployLabels, type DeployContext } from './deploy-context';
-import { KILL_GRACE_MARGIN_SECONDS } from './marathon-app';
+import { KILL_GRACE_MARGIN_SECONDS, resolveProcessInputs } from './process-inputs';
 
 /** Nanoseconds in a second: the Engine API gives every duration of a service spec in ns. */
 const NS = 1_000_000_000;
@@ -179,23 +176,17 @@ export function buildSwarmService(
   process: string,
   context: DeployContext,
 ): SwarmServiceSpec {
-  const spec = descriptor.processes[process];
-  if (!spec) {
-    throw new Error(
-      `${context.service} has no process "${process}" (has: ${Object.keys(descriptor.processes).join(', ')})`,
-    );
-  }
-  const env = resolveEnv(descriptor, context.environment);
-  const { readyPath } = resolveHealthPaths(descriptor);
-  const resources = resolveResources(spec.resources);
+  const { spec, env, processEnv, readyPath, resources, killGraceSeconds } = resolveProcessInputs(
+    descriptor,
+    process,
+    context,
+  );
   const upgrade = resolveUpgradePolicy(descriptor, process);
   const memoryBytes = Math.round(resources.mem * 1024 * 1024);
-  const graceSeconds =
-    Math.ceil(shutdownTimeoutMs(context.configSchema, env) / 1000) + KILL_GRACE_MARGIN_SECONDS;
 
   const plain: string[] = [];
   const secrets: SwarmSecretReference[] = [];
-  const entries = Object.entries(spec.port ? { ...env, PORT: String(spec.port) } : env);
+  const entries = Object.entries(processEnv);
   for (const [name, value] of entries.sort(([a], [b]) => a.localeCompare(b))) {
     if (isSecretReference(value)) {
       plain.push(`${name}_FILE=${SWARM_SECRETS_DIR}/${value.secret}`);
@@ -231,7 +222,7 @@ export function buildSwarmService(
         Args: [...spec.args],
         Env: plain,
         StopSignal: 'SIGTERM',
-        StopGracePeriod: graceSeconds * NS,
+        StopGracePeriod: killGraceSeconds * NS,
       },
       Resources: {
         Limits: { NanoCPUs: Math.round(resources.cpus * NS), MemoryBytes: memoryBytes },

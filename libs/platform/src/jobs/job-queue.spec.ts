@@ -261,7 +261,7 @@ describe('retries and dead letters', () => {
 });
 
 describe('scheduling within a queue', () => {
-  it('runs delayed jobs no sooner than asked (delayMs and runAt), immediate ones at once', async () => {
+  it('runs delayed jobs no sooner than asked (delayMs and runAt), immediate ones first', async () => {
     const q = nextQueue();
     const started = new Map<string, number>();
     const job = defineJob(
@@ -278,7 +278,9 @@ describe('scheduling within a queue', () => {
     await queue.enqueue(job, { label: 'at' }, { runAt: new Date(t0 + 250) });
     await queue.enqueue(job, { label: 'now' });
     await waitFor('3 runs', () => started.size === 3);
-    expect((started.get('now') ?? Infinity) - t0).toBeLessThan(250);
+    // Ordering, not a time budget (a busy CI machine may stall for longer than the gaps): the immediate job
+    // ran first, the others not before their time.
+    expect(started.get('now') ?? Infinity).toBeLessThanOrEqual(started.get('at') ?? 0);
     expect((started.get('at') ?? 0) - t0).toBeGreaterThanOrEqual(250);
     expect((started.get('later') ?? 0) - t0).toBeGreaterThanOrEqual(400);
   });

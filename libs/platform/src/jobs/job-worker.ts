@@ -112,11 +112,11 @@ export class JobWorker {
       this.state = 'stopped';
       return Promise.resolve();
     }
-    this.stopped ??= this.drain();
+    this.stopped ??= this.finishAndStop();
     return this.stopped;
   }
 
-  private async drain(): Promise<void> {
+  private async finishAndStop(): Promise<void> {
     this.state = 'stopping';
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
     this.queues.forEach((q) => this.wake(q));

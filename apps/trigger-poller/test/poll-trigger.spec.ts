@@ -139,6 +139,54 @@ describe('pollTrigger: baseline and publishing', () => {
   });
 });
 
+describe('pollTrigger: nothing new', () => {
+  it('marks a poll whose answer is all known, records nothing; an empty first answer is the baseline', async () => {
+    await service.subscribe('ti_quiet', partner, { trigger_slug: 'new_photo' });
+    // First poll, the partner has nothing: still the baseline (what comes later fires).
+    expect(await pollTrigger(deps, 'ti_quiet', call())).toEqual({
+      found: true,
+      baseline: true,
+      received: 0,
+      recorded: 0,
+      refused: 0,
+      published: 0,
+    });
+    const baselined = await state('ti_quiet');
+    expect(baselined.baselined_at).not.toBeNull();
+
+    partner.addEvents('ti_quiet', [{ id: 'q1', timestamp: 1_700_000_101, ingredients: { title: 'q1' } }]);
+    expect(await pollTrigger(deps, 'ti_quiet', call())).toMatchObject({
+      baseline: false,
+      recorded: 1,
+      published: 1,
+    });
+
+    // The same answer again: all known (the path without a recording transaction). The poll is marked,
+    // nothing is recorded or published, the baseline stays.
+    const before = await state('ti_quiet');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const again = await pollTrigger(deps, 'ti_quiet', call());
+    expect(again).toEqual({
+      found: true,
+      baseline: false,
+      received: 1,
+      recorded: 0,
+      refused: 0,
+      published: 0,
+    });
+    const after = await state('ti_quiet');
+    expect(after.last_polled_at.getTime()).toBeGreaterThan(before.last_polled_at?.getTime() ?? Infinity);
+    expect(after.baselined_at).toEqual(baselined.baselined_at);
+    expect(
+      (await publishedTriggerEvents(service)).filter((e) => e.payload.trigger_identity === 'ti_quiet'),
+    ).toHaveLength(1);
+
+    // A subscription deleted before the mark: nothing found, nothing written.
+    await service.db.deleteFrom('trigger_subscriptions').where('trigger_identity', '=', 'ti_quiet').execute();
+    expect(await pollTrigger(deps, 'ti_quiet', call())).toMatchObject({ found: false });
+  });
+});
+
 describe('pollTrigger: failures back the subscription off', () => {
   it('records a 503 on the subscription (no throw) and doubles the backoff per failure, up to the cap', async () => {
     await service.subscribe('ti_flaky', partner);

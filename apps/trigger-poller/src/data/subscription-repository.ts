@@ -269,17 +269,19 @@ export async function lockForRecording(
 
 /**
  * Records a successful poll: `last_polled_at` and `baselined_at` (if not yet) now, the failure streak
- * cleared, the next regular poll `intervalSeconds` away.
+ * cleared, the next regular poll `intervalSeconds` away. Returns `undefined` when the subscription is gone,
+ * else whether this poll was its baseline (it set `baselined_at`). One statement: atomic on its own, so a
+ * poll that brings nothing new calls it outside any transaction.
  *
  * @example
- *   await markPolled(trx, 'ti_1', 300);
+ *   await markPolled(trx, 'ti_1', 300); // { baseline: false }
  */
 export async function markPolled(
   db: TriggerPollerDatabase,
   triggerIdentity: string,
   intervalSeconds: number,
-): Promise<void> {
-  await db
+): Promise<{ baseline: boolean } | undefined> {
+  const row = await db
     .updateTable('trigger_subscriptions')
     .set({
       last_polled_at: sql<Date>`now()`,
@@ -289,7 +291,10 @@ export async function markPolled(
       last_error: null,
     })
     .where('trigger_identity', '=', triggerIdentity)
-    .execute();
+    // `baselined_at` in RETURNING is the new value: now() (the statement's transaction start) when this set it.
+    .returning(sql<boolean>`baselined_at = now()`.as('baseline'))
+    .executeTakeFirst();
+  return row === undefined ? undefined : { baseline: row.baseline };
 }
 
 /** Backoff of a failing subscription: `baseSeconds * 2^(failures - 1)`, capped at `maxSeconds`. */

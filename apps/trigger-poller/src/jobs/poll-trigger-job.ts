@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TriggerPollerDatabase } from '../data/database';
 import { listEnabledAppletVersions } from '../data/applet-trigger-repository';
-import { insertNewEvents, type ReceivedEvent } from '../data/event-repository';
+import { allEventsKnown, insertNewEvents, type ReceivedEvent } from '../data/event-repository';
 import {
   findPollTarget,
   lockForRecording,
@@ -217,6 +217,21 @@ export async function pollTrigger(
       'partner events refused: they cannot be stored',
     );
   }
+  const received = events.length + refused.length;
+  // The common case, nothing new (the partner answers the same latest items): one query to know it and
+  // one statement to mark the poll, no recording transaction. Anything new takes the locked path below.
+  if (await allEventsKnown(deps.db, triggerIdentity, events)) {
+    const marked = await markPolled(deps.db, triggerIdentity, deps.intervalSeconds);
+    if (marked === undefined) return { found: false, ...NOTHING };
+    return {
+      found: true,
+      baseline: marked.baseline,
+      received,
+      recorded: 0,
+      refused: refused.length,
+      published: 0,
+    };
+  }
   const publishRequestId = call.publishRequestId ?? call.requestId;
   const recorded = await deps.db.transaction().execute(async (trx) => {
     const state = await lockForRecording(trx, triggerIdentity);
@@ -254,7 +269,7 @@ export async function pollTrigger(
     return { baseline: !state.baselined, recorded: newIds.size, published };
   });
   if (recorded === undefined) return { found: false, ...NOTHING };
-  return { found: true, ...recorded, received: events.length + refused.length, refused: refused.length };
+  return { found: true, ...recorded, received, refused: refused.length };
 }
 
 /** Puts a poll back on the queue after `delayMs` (same unique key): how a deferred poll waits without a slot. */

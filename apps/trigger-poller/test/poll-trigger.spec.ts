@@ -175,7 +175,9 @@ describe('pollTrigger: nothing new', () => {
       published: 0,
     });
     const after = await state('ti_quiet');
-    expect(after.last_polled_at.getTime()).toBeGreaterThan(before.last_polled_at?.getTime() ?? Infinity);
+    expect(after.last_polled_at?.getTime() ?? 0).toBeGreaterThan(
+      before.last_polled_at?.getTime() ?? Infinity,
+    );
     expect(after.baselined_at).toEqual(baselined.baselined_at);
     expect(
       (await publishedTriggerEvents(service)).filter((e) => e.payload.trigger_identity === 'ti_quiet'),

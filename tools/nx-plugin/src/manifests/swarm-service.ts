@@ -6,7 +6,7 @@ import {
   type ServiceDescriptor,
 } from '../descriptor/service-descriptor';
 import { deployLabels, type DeployContext } from './deploy-context';
-import { KILL_GRACE_MARGIN_SECONDS, resolveProcessInputs } from './process-inputs';
+import { resolveProcessInputs } from './process-inputs';
 
 /** Nanoseconds in a second: the Engine API gives every duration of a service spec in ns. */
 const NS = 1_000_000_000;
@@ -160,7 +160,7 @@ export function readinessProbe(port: number, readyPath: string): string[] {
  * - Rolling update mirroring the Marathon upgrade strategy (`minimumHealthCapacity` 1): `start-first`,
  *   one task at a time, each watched {@link UPDATE_MONITOR_SECONDS} s, any failure rolls the update back
  *   (`FailureAction: rollback`, `MaxFailureRatio: 0`); the rollback runs the same way.
- * - `StopGracePeriod` = the platform's shutdown deadline + {@link KILL_GRACE_MARGIN_SECONDS} (Marathon's
+ * - `StopGracePeriod` = the platform's shutdown deadline + `KILL_GRACE_MARGIN_SECONDS` (5 s) (Marathon's
  *   `taskKillGracePeriodSeconds`), so SIGKILL never cuts a drain short.
  * - Resources: memory as limit and reservation (Marathon's `mem`), CPU as a limit (a CFS quota, as Mesos
  *   enforces `cpus`) but not reserved, so a small single-node swarm can still run the whole stack.

@@ -8,7 +8,7 @@
 #           machine), and an edge load balancer (HAProxy) publishing every service's port on 127.0.0.1,
 #           then creates each service's database and the Docker secrets its local-swarm env
 #           references (with the values of its `local` env). Idempotent.
-#   down    removes every service, secret, the network and the deploy records of local-swarm; leaves the swarm when
+#   down    removes every service, secret, data volume, the network and the deploy records of local-swarm; leaves the swarm when
 #           `up` initialised it (a swarm that was there before is left as it was).
 #   status  the services of local-swarm and their tasks.
 #
@@ -46,18 +46,22 @@ up() {
     docker network create --driver overlay --attachable --label "ittd.environment=$ENVIRONMENT" "$NETWORK" >/dev/null
   pick POSTGRES_IMAGE postgres:16-bookworm ittd/postgres:local docker/postgres-image/build.sh
   pick REDIS_IMAGE redis:7-bookworm ittd/redis:local docker/redis-image/build.sh
+  # The services' base, as docker-build needs it (the hint below says which one to deploy with).
+  pick BASE_IMAGE node:24-bookworm-slim ittd/node-base:24-local docker/base-image/build.sh
   # Endpoint mode dnsrr everywhere: no virtual IPs, which need IPVS in the host's kernel (not every host has it).
   if ! docker service inspect "$ENVIRONMENT-postgres" >/dev/null 2>&1; then
     docker service create --quiet --detach --no-resolve-image --name "$ENVIRONMENT-postgres" --network "name=$NETWORK,alias=postgres" \
       --endpoint-mode dnsrr \
+      --mount "type=volume,source=$ENVIRONMENT-postgres-data,target=/var/lib/postgresql/data,volume-label=ittd.environment=$ENVIRONMENT" \
       --label "ittd.environment=$ENVIRONMENT" --env POSTGRES_HOST_AUTH_METHOD=trust \
       --health-cmd 'pg_isready -U postgres' --health-interval 1s --health-retries 60 "$POSTGRES_IMAGE" >/dev/null
   fi
   if ! docker service inspect "$ENVIRONMENT-redis" >/dev/null 2>&1; then
     docker service create --quiet --detach --no-resolve-image --name "$ENVIRONMENT-redis" --network "name=$NETWORK,alias=redis" \
       --endpoint-mode dnsrr \
+      --mount "type=volume,source=$ENVIRONMENT-redis-data,target=/data,volume-label=ittd.environment=$ENVIRONMENT" \
       --label "ittd.environment=$ENVIRONMENT" \
-      "$REDIS_IMAGE" redis-server --bind 0.0.0.0 --protected-mode no >/dev/null
+      "$REDIS_IMAGE" redis-server --bind 0.0.0.0 --protected-mode no --appendonly yes >/dev/null
   fi
   # The edge: HAProxy publishing every service port on this node (host mode), balancing over the healthy
   # tasks (tools/nx-plugin/src/manifests/swarm-edge.ts says how and why).
@@ -100,7 +104,8 @@ up() {
       printf '%s' "$value" | docker secret create --label "ittd.environment=$ENVIRONMENT" "$name" - >/dev/null
     fi
   done
-  echo "swarm: $ENVIRONMENT is up (network $NETWORK, postgres and redis running); deploy with: npx nx run-many -t deploy -c $ENVIRONMENT"
+  echo "swarm: $ENVIRONMENT is up (network $NETWORK; postgres, redis and the edge running); deploy with:"
+  echo "  BASE_IMAGE=$BASE_IMAGE npx nx run-many -t deploy -c $ENVIRONMENT --output-style=stream"
 }
 
 down() {
@@ -119,6 +124,14 @@ down() {
   done
   configs="$(docker config ls -q --filter "label=ittd.environment=$ENVIRONMENT")"
   [ -z "$configs" ] || docker config rm $configs >/dev/null
+  # The data volumes, once their containers are gone (removing a service removes its containers shortly after).
+  local volumes
+  for _ in $(seq 1 30); do
+    volumes="$(docker volume ls -q --filter "label=ittd.environment=$ENVIRONMENT")"
+    [ -z "$volumes" ] && break
+    docker volume rm $volumes >/dev/null 2>&1 && break
+    sleep 1
+  done
   if [ "$(docker node inspect self --format "{{index .Spec.Labels \"$MARK\"}}")" = true ]; then
     docker swarm leave --force >/dev/null
     echo "swarm: removed $ENVIRONMENT and left the swarm swarm.sh had initialised"

@@ -153,12 +153,13 @@ function pad(text: string, width: number): string {
 }
 
 /**
- * The history as a table: when, outcome, duration, who, image tag, processes with their Marathon version.
+ * The history as a table: when, outcome, duration, who, image tag, processes with their version in the
+ * orchestrator (`versions` names it: Marathon's app versions, Swarm's service versions).
  *
  * @example
  * formatHistory(historyOf(records)).join('\n');
  */
-export function formatHistory(records: readonly DeployRecord[]): string[] {
+export function formatHistory(records: readonly DeployRecord[], versions = 'Marathon'): string[] {
   const rows = records.map((r) => [
     r.startedAt.replace(/\.\d{3}Z$/, 'Z'),
     r.outcome,
@@ -168,7 +169,7 @@ export function formatHistory(records: readonly DeployRecord[]): string[] {
     r.gitSha.slice(0, 12),
     r.apps.map((a) => `${a.process}@${a.version ?? '-'}`).join(' '),
   ]);
-  const header = ['when', 'outcome', 'duration', 'who', 'tag', 'git sha', 'processes (Marathon version)'];
+  const header = ['when', 'outcome', 'duration', 'who', 'tag', 'git sha', `processes (${versions} version)`];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells.map((cell, i) => (i === cells.length - 1 ? cell : pad(cell, widths[i]))).join('  ');

@@ -89,6 +89,6 @@ export async function swarmDeployHistory(
     deps.print(`no deploy of ${service} recorded in ${environment}`);
     return false;
   }
-  for (const line of formatHistory(records)) deps.print(line);
+  for (const line of formatHistory(records, 'Swarm')) deps.print(line);
   return true;
 }

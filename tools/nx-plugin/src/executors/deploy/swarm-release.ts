@@ -312,8 +312,8 @@ export async function runSwarmRelease(plan: SwarmPlan, deps: SwarmReleaseDeps): 
   const state = await deps.swarm.localNodeState();
   if (state !== 'active') {
     throw new Error(
-      `the Docker engine is not part of a swarm (LocalNodeState ${state}): run \`docker swarm init\` ` +
-        `(or \`npm run swarm -- up\` for the local one)`,
+      `the Docker engine is not part of a swarm (LocalNodeState ${state}): for local-swarm run ` +
+        `\`npm run swarm -- up\` (swarm init, network, Postgres, Redis, secrets, edge); for another, join that swarm`,
     );
   }
   const network = first?.TaskTemplate.Networks[0]?.Target;

@@ -41,29 +41,6 @@ export async function insertNewEvents(
 }
 
 /**
- * Whether every one of `events` is stored already for the trigger identity (true for none): a poll that
- * brings nothing new needs no recording transaction. One indexed query (the unique key).
- *
- * @example
- *   await allEventsKnown(db, 'ti_1', events); // true when evt_1, evt_2 were recorded before
- */
-export async function allEventsKnown(
-  db: TriggerPollerDatabase,
-  triggerIdentity: string,
-  events: readonly ReceivedEvent[],
-): Promise<boolean> {
-  if (events.length === 0) return true;
-  const ids = [...new Set(events.map((event) => event.eventId))];
-  const row = await db
-    .selectFrom('trigger_events')
-    .select((eb) => eb.fn.countAll<string>().as('known'))
-    .where('trigger_identity', '=', triggerIdentity)
-    .where('event_id', 'in', ids)
-    .executeTakeFirstOrThrow();
-  return Number(row.known) === ids.length;
-}
-
-/**
  * A trigger identity's latest events: last received first, then newest event time first.
  *
  * @example

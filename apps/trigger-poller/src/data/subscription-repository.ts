@@ -267,11 +267,24 @@ export async function lockForRecording(
   return row === undefined ? undefined : { baselined: row.baselined_at !== null };
 }
 
+/** The columns a successful poll sets: polled now, baselined (if not yet), streak cleared, next poll due. */
+function polledColumns(intervalSeconds: number) {
+  return {
+    last_polled_at: sql<Date>`now()`,
+    baselined_at: sql<Date>`coalesce(baselined_at, now())`,
+    next_poll_at: sql<Date>`now() + make_interval(secs => ${intervalSeconds})`,
+    consecutive_failures: 0,
+    last_error: null,
+  };
+}
+
+/** `baselined_at` in RETURNING is the new value: now() (the transaction's start) exactly when this set it. */
+const wasBaseline = sql<boolean>`baselined_at = now()`.as('baseline');
+
 /**
  * Records a successful poll: `last_polled_at` and `baselined_at` (if not yet) now, the failure streak
  * cleared, the next regular poll `intervalSeconds` away. Returns `undefined` when the subscription is gone,
- * else whether this poll was its baseline (it set `baselined_at`). One statement: atomic on its own, so a
- * poll that brings nothing new calls it outside any transaction.
+ * else whether this poll was its baseline (it set `baselined_at`).
  *
  * @example
  *   await markPolled(trx, 'ti_1', 300); // { baseline: false }
@@ -283,17 +296,41 @@ export async function markPolled(
 ): Promise<{ baseline: boolean } | undefined> {
   const row = await db
     .updateTable('trigger_subscriptions')
-    .set({
-      last_polled_at: sql<Date>`now()`,
-      baselined_at: sql<Date>`coalesce(baselined_at, now())`,
-      next_poll_at: sql<Date>`now() + make_interval(secs => ${intervalSeconds})`,
-      consecutive_failures: 0,
-      last_error: null,
-    })
+    .set(polledColumns(intervalSeconds))
     .where('trigger_identity', '=', triggerIdentity)
-    // `baselined_at` in RETURNING is the new value: now() (the statement's transaction start) when this set it.
-    .returning(sql<boolean>`baselined_at = now()`.as('baseline'))
+    .returning(wasBaseline)
     .executeTakeFirst();
+  return row === undefined ? undefined : { baseline: row.baseline };
+}
+
+/**
+ * {@link markPolled}, but only when the poll brought nothing new: every one of `eventIds` is stored already
+ * for the identity (or there are none). One statement, atomic on its own, no recording transaction: the
+ * common poll (the partner answers the same latest items) costs one round trip here. Returns `undefined`
+ * when it marked nothing: the subscription is gone, or an event is new (then record it with the locked path:
+ * {@link lockForRecording}, insert, publish, {@link markPolled} in one transaction).
+ *
+ * @example
+ *   await markPolledIfNothingNew(db, 'ti_1', ['evt_1', 'evt_2'], 300); // { baseline: false } or undefined
+ */
+export async function markPolledIfNothingNew(
+  db: TriggerPollerDatabase,
+  triggerIdentity: string,
+  eventIds: readonly string[],
+  intervalSeconds: number,
+): Promise<{ baseline: boolean } | undefined> {
+  const ids = [...new Set(eventIds)];
+  let update = db
+    .updateTable('trigger_subscriptions')
+    .set(polledColumns(intervalSeconds))
+    .where('trigger_identity', '=', triggerIdentity);
+  if (ids.length > 0) {
+    update = update.where(
+      sql<boolean>`(select count(*) from trigger_events e
+        where e.trigger_identity = ${triggerIdentity} and e.event_id = any(${ids}::text[])) = ${ids.length}`,
+    );
+  }
+  const row = await update.returning(wasBaseline).executeTakeFirst();
   return row === undefined ? undefined : { baseline: row.baseline };
 }
 

@@ -12,11 +12,12 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TriggerPollerDatabase } from '../data/database';
 import { listEnabledAppletVersions } from '../data/applet-trigger-repository';
-import { allEventsKnown, insertNewEvents, type ReceivedEvent } from '../data/event-repository';
+import { insertNewEvents, type ReceivedEvent } from '../data/event-repository';
 import {
   findPollTarget,
   lockForRecording,
   markPolled,
+  markPolledIfNothingNew,
   markPollFailed,
   type PollBackoff,
 } from '../data/subscription-repository';
@@ -218,14 +219,18 @@ export async function pollTrigger(
     );
   }
   const received = events.length + refused.length;
-  // The common case, nothing new (the partner answers the same latest items): one query to know it and
-  // one statement to mark the poll, no recording transaction. Anything new takes the locked path below.
-  if (await allEventsKnown(deps.db, triggerIdentity, events)) {
-    const marked = await markPolled(deps.db, triggerIdentity, deps.intervalSeconds);
-    if (marked === undefined) return { found: false, ...NOTHING };
+  // The common case, nothing new (the partner answers the same latest items): one statement marks the poll,
+  // no recording transaction. Anything new (or a subscription gone meanwhile) takes the locked path below.
+  const quiet = await markPolledIfNothingNew(
+    deps.db,
+    triggerIdentity,
+    events.map((event) => event.eventId),
+    deps.intervalSeconds,
+  );
+  if (quiet !== undefined) {
     return {
       found: true,
-      baseline: marked.baseline,
+      baseline: quiet.baseline,
       received,
       recorded: 0,
       refused: refused.length,

@@ -26,6 +26,23 @@ export interface EngineImage {
 }
 
 /**
+ * The text of a multiplexed log stream (a non-TTY container's or task's logs in the Engine API's "stream
+ * format": frames of an 8-byte header, byte 0 the stream, bytes 4-7 the big-endian payload length).
+ *
+ * @example
+ * demultiplexLogs(await container.logs({ stdout: true, stderr: true })); // 'listening on 3000\n'
+ */
+export function demultiplexLogs(raw: Buffer): string {
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset + 8 <= raw.length;) {
+    const size = raw.readUInt32BE(offset + 4);
+    chunks.push(raw.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
  * The engine named by DOCKER_HOST (unix socket or tcp), else /var/run/docker.sock: dockerode's defaults.
  *
  * @example

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { demultiplexLogs } from '../docker/docker-engine';
 import type { SwarmServiceSpec } from '../manifests/swarm-service';
 
 /**
@@ -95,22 +96,6 @@ function statusCode(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
-/**
- * The text of a multiplexed log stream (Engine API "stream format": frames of an 8-byte header, byte 0 the
- * stream, bytes 4-7 the big-endian length), as lines.
- */
-function demultiplex(raw: Buffer): string[] {
-  const chunks: Buffer[] = [];
-  let at = 0;
-  while (at + 8 <= raw.length && raw[at] <= 2 && raw[at + 1] === 0) {
-    const size = raw.readUInt32BE(at + 4);
-    chunks.push(raw.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  const text = chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : raw.toString('utf8');
-  return text.split('\n').filter((line) => line.trim() !== '');
-}
-
 function labelFilter(labels: Record<string, string>): string[] {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 }
@@ -166,7 +151,9 @@ export function dockerSwarmApi(docker: Docker): SwarmApi {
       // dockerode has Task#logs (GET /tasks/{id}/logs); its type declarations do not.
       const task = docker.getTask(id) as unknown as { logs(opts: object): Promise<Buffer> };
       const raw = await task.logs({ stdout: true, stderr: true, tail, follow: false });
-      return demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+      return demultiplexLogs(raw)
+        .split('\n')
+        .filter((line) => line.trim() !== '');
     },
     async secretIds() {
       const secrets = (await docker.listSecrets()) as { ID: string; Spec?: { Name?: string } }[];

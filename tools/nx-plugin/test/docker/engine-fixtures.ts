@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { demultiplexLogs } from '../../src/docker/docker-engine';
 import { WORKSPACE_ROOT } from '../../src/docker/executor-context';
 
 /** The test fixture service (health, SIGTERM, describe-config), relative to the workspace root. */
@@ -86,18 +87,7 @@ export async function runToCompletion(
     ),
   ])) as { StatusCode: number };
   const logs = await container.logs({ stdout: true, stderr: true });
-  return { exitCode: result.StatusCode, output: demuxLogs(logs) };
-}
-
-/** Container logs without the 8-byte stream headers of a non-TTY container. */
-export function demuxLogs(raw: Buffer): string {
-  const chunks: string[] = [];
-  for (let offset = 0; offset + 8 <= raw.length;) {
-    const size = raw.readUInt32BE(offset + 4);
-    chunks.push(raw.subarray(offset + 8, offset + 8 + size).toString('utf8'));
-    offset += 8 + size;
-  }
-  return chunks.join('');
+  return { exitCode: result.StatusCode, output: demultiplexLogs(logs) };
 }
 
 /** Removes every container this test run started. */

@@ -39,24 +39,33 @@ export async function deployStatus(ids: readonly string[], deps: CommandDeps): P
     }
     if (followed.has(record.id)) continue;
     followed.add(record.id);
-    ok = (await followOrReport(record, deps)) && ok;
+    ok = (await followOrReport(record, (r) => followRecord(r, deps), deps.print)) && ok;
   }
   return ok;
 }
 
-async function followOrReport(record: DeployRecord, deps: CommandDeps): Promise<boolean> {
+/**
+ * Prints a finished release's recorded outcome, or follows a `submitted` one with `follow` (the
+ * orchestrator's: Marathon's {@link followRecord}, Swarm's `followSwarmRecord`) and prints where it ended.
+ * Returns whether it succeeded.
+ *
+ * @example
+ * await followOrReport(record, (r) => followRecord(r, deps), deps.print);
+ */
+export async function followOrReport(
+  record: DeployRecord,
+  follow: (record: DeployRecord) => Promise<{ success: boolean; record: DeployRecord; message?: string }>,
+  print: (line: string) => void,
+): Promise<boolean> {
+  const head = `${record.service} (${record.environment}) deploy ${record.id}`;
   if (record.outcome !== 'submitted') {
-    deps.print(
-      `${record.service} (${record.environment}) deploy ${record.id}: ${record.outcome}${record.reason ? `\n${record.reason}` : ''}`,
-    );
+    print(`${head}: ${record.outcome}${record.reason ? `\n${record.reason}` : ''}`);
     return record.outcome === 'succeeded' || record.outcome === 'unchanged';
   }
-  deps.print(
-    `${record.service} (${record.environment}) deploy ${record.id}: following ${record.apps.filter((a) => a.deploymentId).length} deployment(s)`,
-  );
-  const result = await followRecord(record, deps);
-  deps.print(
-    `${record.service} (${record.environment}) deploy ${record.id}: ${result.record.outcome} ` +
+  print(`${head}: following ${record.apps.filter((a) => a.deploymentId).length} deployment(s)`);
+  const result = await follow(record);
+  print(
+    `${head}: ${result.record.outcome} ` +
       `(${(result.record.durationMs / 1000).toFixed(1)} s since submitted)${result.message ? `\n${result.message}` : ''}`,
   );
   return result.success;
@@ -76,7 +85,8 @@ export async function deployWatch(environment: string | undefined, deps: Command
     return true;
   }
   let ok = true;
-  for (const record of pending) ok = (await followOrReport(record, deps)) && ok;
+  for (const record of pending)
+    ok = (await followOrReport(record, (r) => followRecord(r, deps), deps.print)) && ok;
   return ok;
 }
 

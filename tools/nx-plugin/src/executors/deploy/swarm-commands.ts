@@ -1,28 +1,10 @@
-import { formatHistory, historyOf, type DeployRecord } from './deploy-record';
+import { followOrReport } from './deploy-commands';
+import { formatHistory, historyOf } from './deploy-record';
 import { followSwarmRecord, type SwarmReleaseDeps } from './swarm-release';
 import { swarmRecords } from './swarm-records';
 
 /** What the Swarm commands need: a release's dependencies and where to print. */
 export type SwarmCommandDeps = SwarmReleaseDeps & { print: (line: string) => void };
-
-function done(record: DeployRecord): boolean {
-  return record.outcome === 'succeeded' || record.outcome === 'unchanged';
-}
-
-async function followOrReport(record: DeployRecord, deps: SwarmCommandDeps): Promise<boolean> {
-  const head = `${record.service} (${record.environment}) deploy ${record.id}`;
-  if (record.outcome !== 'submitted') {
-    deps.print(`${head}: ${record.outcome}${record.reason ? `\n${record.reason}` : ''}`);
-    return done(record);
-  }
-  deps.print(`${head}: following ${record.apps.filter((a) => a.deploymentId).length} service update(s)`);
-  const result = await followSwarmRecord(record, deps);
-  deps.print(
-    `${head}: ${result.record.outcome} (${(result.record.durationMs / 1000).toFixed(1)} s since submitted)` +
-      `${result.message ? `\n${result.message}` : ''}`,
-  );
-  return result.success;
-}
 
 /**
  * `deploy status <deploy id...> --environment=local-swarm`: the Swarm twin of `deployStatus`. The ids are
@@ -46,7 +28,7 @@ export async function swarmDeployStatus(
       ok = false;
       continue;
     }
-    ok = (await followOrReport(record, deps)) && ok;
+    ok = (await followOrReport(record, (r) => followSwarmRecord(r, deps), deps.print)) && ok;
   }
   return ok;
 }
@@ -66,7 +48,8 @@ export async function swarmDeployWatch(environment: string, deps: SwarmCommandDe
     return true;
   }
   let ok = true;
-  for (const record of pending) ok = (await followOrReport(record, deps)) && ok;
+  for (const record of pending)
+    ok = (await followOrReport(record, (r) => followSwarmRecord(r, deps), deps.print)) && ok;
   return ok;
 }
 

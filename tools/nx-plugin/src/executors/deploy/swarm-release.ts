@@ -110,21 +110,25 @@ async function lastLogLines(
  * verifyService(service, tasks); // [] or ['2/3 tasks running the new spec']
  */
 export function verifyService(service: SwarmService, tasks: readonly SwarmTask[]): string[] {
-  const replicas = service.Spec.Mode.Replicated?.Replicas ?? 0;
-  const wanted = tasks.filter((t) => t.DesiredState === 'running');
-  const ready = wanted.filter((t) => t.Status.State === 'running' && runsSpec(t, service.Spec));
+  const { ready, replicas, other } = taskCounts(service, tasks);
   const problems: string[] = [];
-  if (ready.length < replicas) problems.push(`${ready.length}/${replicas} tasks running the new spec`);
-  const other = wanted.filter((t) => !runsSpec(t, service.Spec));
-  if (other.length > 0) problems.push(`${other.length} task(s) of another spec still running`);
+  if (ready < replicas) problems.push(`${ready}/${replicas} tasks running the new spec`);
+  if (other > 0) problems.push(`${other} task(s) of another spec still running`);
   return problems;
 }
 
+/** Of the tasks Swarm wants running: how many run the current spec (and are healthy), how many another. */
+function taskCounts(service: SwarmService, tasks: readonly SwarmTask[]) {
+  const wanted = tasks.filter((t) => t.DesiredState === 'running');
+  return {
+    replicas: service.Spec.Mode.Replicated?.Replicas ?? 0,
+    ready: wanted.filter((t) => t.Status.State === 'running' && runsSpec(t, service.Spec)).length,
+    other: wanted.filter((t) => !runsSpec(t, service.Spec)).length,
+  };
+}
+
 function summary(service: SwarmService, tasks: readonly SwarmTask[]): string {
-  const replicas = service.Spec.Mode.Replicated?.Replicas ?? 0;
-  const ready = tasks.filter(
-    (t) => t.DesiredState === 'running' && t.Status.State === 'running' && runsSpec(t, service.Spec),
-  ).length;
+  const { ready, replicas } = taskCounts(service, tasks);
   return `${ready}/${replicas} running the new spec`;
 }
 
@@ -248,6 +252,12 @@ async function restoreServices(
     );
   }
   return { lines, complete };
+}
+
+/** A failed release's reason, then what happened to its other processes (one indented line each). */
+function failureReport(reason: string, restored: readonly string[]): string {
+  if (restored.length === 0) return reason;
+  return [reason, `restored the release's other processes:`, ...restored.map((l) => `  ${l}`)].join('\n');
 }
 
 /** The spec with the ids Swarm stores in place of names (the network's, the secrets') filled in. */
@@ -390,10 +400,10 @@ export async function runSwarmRelease(plan: SwarmPlan, deps: SwarmReleaseDeps): 
       );
     } catch (error) {
       const restored = await restoreServices(sent, deps);
-      const lines = [`${item.step.file}: ${(error as Error).message}`];
-      if (restored.lines.length > 0)
-        lines.push(`restored the release's other processes:`, ...restored.lines.map((l) => `  ${l}`));
-      return finish('failed', lines.join('\n'));
+      return finish(
+        'failed',
+        failureReport(`${item.step.file}: ${(error as Error).message}`, restored.lines),
+      );
     }
     sent.push({ app: entry, created: !item.live });
     if (!deps.wait) continue;
@@ -404,11 +414,8 @@ export async function runSwarmRelease(plan: SwarmPlan, deps: SwarmReleaseDeps): 
     }
     deps.progress.log(subject, `failed: ${result.reason}`);
     const restored = await restoreServices(sent.slice(0, -1), deps);
-    const lines = [`${item.step.file}: ${result.reason}`];
-    if (restored.lines.length > 0)
-      lines.push(`restored the release's other processes:`, ...restored.lines.map((l) => `  ${l}`));
     const outcome = result.rollback === 'done' && restored.complete ? 'rolled-back' : 'failed';
-    return finish(outcome, lines.join('\n'));
+    return finish(outcome, failureReport(`${item.step.file}: ${result.reason}`, restored.lines));
   }
   if (!deps.wait) return finish(sent.length > 0 ? 'submitted' : 'unchanged');
   return finish(sent.length > 0 ? 'succeeded' : 'unchanged');

@@ -90,6 +90,10 @@ export const configSchema = z.object({
   IDENTITY_DELETE_MAX_ATTEMPTS: configField(intField({ min: 1, max: 100 }).default(12), {
     description: 'attempts of a partner DELETE of a trigger identity before it is given up (logged at error)',
   }),
+  NOTIFICATION_CACHE_TTL_MS: configField(intField({ min: 0, max: 600_000 }).default(10_000), {
+    description:
+      'how long a partner key or trigger identity Postgres confirmed is trusted by realtime notifications without a lookup, ms (0: look up every time); for that long a changed key or removed subscription may still be accepted',
+  }),
   WORKER_CONCURRENCY: configField(intField({ min: 1, max: 1000 }).default(20), {
     description: 'jobs (polls, partner DELETEs) one worker process runs at once',
   }),

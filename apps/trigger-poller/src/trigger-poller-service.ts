@@ -45,6 +45,7 @@ export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = 
           redis: ctx.redis,
           redisKeyPrefix: ctx.config.REDIS_KEY_PREFIX,
           preAuthLimitPerMinute: ctx.config.PREAUTH_RATE_LIMIT_PER_MINUTE,
+          notificationCacheTtlMs: ctx.config.NOTIFICATION_CACHE_TTL_MS,
         }),
     }),
   worker: createPollWorker,

@@ -108,3 +108,41 @@ describe('POST /v1/notifications', () => {
     expect(await service.waitingPolls()).toEqual(['ti_a1', 'ti_a2']);
   });
 });
+
+describe('what Postgres confirmed is remembered for NOTIFICATION_CACHE_TTL_MS (10 s by default)', () => {
+  /** Queries of the two tables a notification reads (the platform's db_queries_total). */
+  async function lookups(): Promise<number> {
+    const metric = await service.ctx.metrics.getSingleMetric('db_queries_total')?.get();
+    return (metric?.values ?? [])
+      .filter((value) => value.labels.table === 'partners' || value.labels.table === 'trigger_subscriptions')
+      .reduce((sum, value) => sum + value.value, 0);
+  }
+
+  it('notifying the same identities again costs no query; new ones are matched at once, never across partners', async () => {
+    await service.subscribe('ti_a4', partnerA, { user_id: 'carol' });
+    const before = await lookups();
+    const first = await notify({ data: [{ trigger_identity: 'ti_a4' }] }, partnerA.serviceKey);
+    expect(first.body).toEqual({ matched: 1, enqueued: 1 });
+    const afterFirst = await lookups();
+    expect(afterFirst).toBeGreaterThan(before);
+
+    for (let i = 0; i < 5; i++) {
+      const again = await notify({ data: [{ trigger_identity: 'ti_a4' }] }, partnerA.serviceKey);
+      expect(again.status).toBe(202);
+      expect(again.body).toEqual({ matched: 1, enqueued: 0 });
+    }
+    expect(await lookups()).toBe(afterFirst);
+
+    // A subscription made after the cache filled is matched on its first notification (misses are looked up).
+    await service.subscribe('ti_a5', partnerA, { user_id: 'carol' });
+    const both = await notify(
+      { data: [{ trigger_identity: 'ti_a4' }, { trigger_identity: 'ti_a5' }] },
+      partnerA.serviceKey,
+    );
+    expect(both.body).toEqual({ matched: 2, enqueued: 1 });
+    // Partner B's key never matches what partner A's notifications put in memory.
+    const other = await notify({ data: [{ trigger_identity: 'ti_a4' }] }, partnerB.serviceKey);
+    expect(other.body).toEqual({ matched: 0, enqueued: 0 });
+    expect(await service.waitingPolls()).toEqual(['ti_a1', 'ti_a2', 'ti_a4', 'ti_a5']);
+  });
+});

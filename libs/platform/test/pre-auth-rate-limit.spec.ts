@@ -60,4 +60,39 @@ describe('preAuthRateLimit', () => {
       second.server.close();
     }
   });
+
+  it('lets a request skip vouches for through without a Redis call, while the others still count', async () => {
+    const skipPrefix = `${prefix}skip:`;
+    const { url, server } = await listenHttpService((app) => {
+      app.use(
+        preAuthRateLimit({
+          redis,
+          limit: 2,
+          keyPrefix: skipPrefix,
+          skip: (req) => readBearerToken(req) === 'cached-token',
+        }),
+        async (req, _res, next) => {
+          if (readBearerToken(req) !== 'cached-token') throw bearerUnauthorized('invalid_token');
+          next();
+        },
+      );
+      app.get('/private', (_req, res) => void res.json({ ok: true }));
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const answer = await fetch(`${url}/private`, { headers: { authorization: 'Bearer cached-token' } });
+        expect(answer.status).toBe(200);
+      }
+      // Skipped requests wrote no counter at all.
+      expect(await redis.keys(`${skipPrefix}*`)).toEqual([]);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const answer = await fetch(`${url}/private`, { headers: { authorization: 'Bearer bad-token' } });
+        statuses.push(answer.status);
+      }
+      expect(statuses).toEqual([401, 401, 429, 429]);
+    } finally {
+      server.close();
+    }
+  });
 });

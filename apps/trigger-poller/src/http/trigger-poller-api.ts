@@ -1,7 +1,8 @@
 import type { Express } from 'express';
-import { preAuthRateLimit, requireBearerToken } from '@ittd/platform';
+import { requireBearerToken } from '@ittd/platform';
 import type { Redis } from 'ioredis';
 import type { TriggerPollerDatabase } from '../data/database';
+import { NotificationTargetCache } from '../data/notification-target-cache';
 import type { PollJobs } from '../jobs/poll-jobs';
 import type { PartnerSecurity } from '@ittd/platform';
 import { adminRoutes } from './admin-routes';
@@ -18,6 +19,8 @@ export interface TriggerPollerApiDependencies {
   redisKeyPrefix: string;
   /** Notifications with an unknown or missing key one client address may send per minute. */
   preAuthLimitPerMinute: number;
+  /** How long a partner key or trigger identity confirmed by Postgres is trusted by notifications, ms (0: never). */
+  notificationCacheTtlMs: number;
 }
 
 /**
@@ -31,12 +34,13 @@ export interface TriggerPollerApiDependencies {
 export function mountTriggerPollerApi(app: Express, deps: TriggerPollerApiDependencies): void {
   app.use(
     '/v1',
-    preAuthRateLimit({
+    notificationRoutes({
+      targets: new NotificationTargetCache(deps.db, { ttlMs: deps.notificationCacheTtlMs }),
+      jobs: deps.jobs,
       redis: deps.redis,
-      limit: deps.preAuthLimitPerMinute,
-      keyPrefix: deps.redisKeyPrefix,
+      redisKeyPrefix: deps.redisKeyPrefix,
+      preAuthLimitPerMinute: deps.preAuthLimitPerMinute,
     }),
-    notificationRoutes(deps.db, deps.jobs),
   );
   app.use('/admin', requireBearerToken(deps.adminToken), adminRoutes(deps.db, deps.jobs, deps.security));
 }

@@ -1,4 +1,4 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { configField, intField } from '../config/config-field';
 import { HttpProblem } from './http-problem';
@@ -26,6 +26,12 @@ export interface PreAuthRateLimitOptions {
   keyPrefix: string;
   /** Window length; default one minute. */
   windowMs?: number;
+  /**
+   * A request for which this answers true passes without counting and without a Redis call: one whose
+   * credential the service already knows valid without a database lookup (an in-memory cache of recently
+   * checked credentials). It must not look anything up itself. Default: every request counts.
+   */
+  skip?: (req: Request, res: Response) => boolean;
 }
 
 const WINDOW_MS = 60_000;
@@ -42,8 +48,9 @@ function counterKey(prefix: string, address: string, window: number): string {
  * one Redis `INCR` (fixed window), and over the limit gets 429 with `Retry-After` without reaching the
  * database. A request whose credential then proves valid gives its unit back ({@link releasePreAuthAttempt}),
  * so only missing or bad credentials count: a flood of bad tokens costs at most `limit` lookups per address
- * and window, while valid users behind one address are limited per user elsewhere. When Redis fails, the
- * request is let through (logged): readiness reports Redis, and the limit must not take the service down.
+ * and window, while valid users behind one address are limited per user elsewhere. A request `skip` vouches
+ * for (a credential cached as valid) makes no Redis call at all. When Redis fails, the request is let
+ * through (logged): readiness reports Redis, and the limit must not take the service down.
  *
  * @example
  *   app.use('/v1', preAuthRateLimit({ redis, limit: 60, keyPrefix: 'applets:' }), userAuthMiddleware(db), routes);
@@ -53,6 +60,10 @@ function counterKey(prefix: string, address: string, window: number): string {
 export function preAuthRateLimit(options: PreAuthRateLimitOptions): RequestHandler {
   const windowMs = options.windowMs ?? WINDOW_MS;
   return async (req, res, next) => {
+    if (options.skip?.(req, res) === true) {
+      next();
+      return;
+    }
     const now = Date.now();
     const window = Math.floor(now / windowMs);
     const key = counterKey(options.keyPrefix, req.ip ?? 'unknown', window);

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobPayloadError } from '@ittd/platform';
+import { enqueuePolls, pollJobs } from '../src/jobs/poll-jobs';
 import {
   startTriggerPollerTestService,
   type TriggerPollerTestService,
@@ -144,5 +146,35 @@ describe('what Postgres confirmed is remembered for NOTIFICATION_CACHE_TTL_MS (1
     const other = await notify({ data: [{ trigger_identity: 'ti_a4' }] }, partnerB.serviceKey);
     expect(other.body).toEqual({ matched: 0, enqueued: 0 });
     expect(await service.waitingPolls()).toEqual(['ti_a1', 'ti_a2', 'ti_a4', 'ti_a5']);
+  });
+});
+
+describe('concurrent notifications', () => {
+  it('share one enqueue per event-loop turn: 20 at once for one identity make one poll, each answered 202', async () => {
+    await service.subscribe('ti_c1', partnerA, { user_id: 'dave' });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        notify({ data: [{ trigger_identity: 'ti_c1' }] }, partnerA.serviceKey),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(202));
+    const bodies = answers.map((answer) => answer.body as { matched: number; enqueued: number });
+    expect(bodies.every((body) => body.matched === 1)).toBe(true);
+    expect(bodies.reduce((sum, body) => sum + body.enqueued, 0)).toBe(1);
+    expect(await service.waitingPolls()).toContain('ti_c1');
+  });
+
+  it("one caller's invalid payload fails that caller alone, not the others of its turn", async () => {
+    const jobs = pollJobs(service.ctx);
+    const [bad, good] = await Promise.allSettled([
+      enqueuePolls(jobs, ['ti_c2'], { requestId: 'r'.repeat(201) }),
+      enqueuePolls(jobs, ['ti_c3'], { requestId: 'req-ok' }),
+    ]);
+    expect(bad.status).toBe('rejected');
+    expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(JobPayloadError);
+    expect(good).toEqual({ status: 'fulfilled', value: 1 });
+    const waiting = await service.waitingPolls();
+    expect(waiting).toContain('ti_c3');
+    expect(waiting).not.toContain('ti_c2');
   });
 });

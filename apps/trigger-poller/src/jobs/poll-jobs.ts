@@ -1,4 +1,5 @@
-import { eventMetrics, JobQueue, type JobDefinition } from '@ittd/platform';
+import DataLoader from 'dataloader';
+import { eventMetrics, JobPayloadError, JobQueue, type JobDefinition } from '@ittd/platform';
 import type { TriggerPollerContext } from '../trigger-poller-context';
 import { PartnerConcurrency } from '../partner/partner-concurrency';
 import { partnerSecurity } from '@ittd/platform';
@@ -6,7 +7,7 @@ import {
   defineDeleteTriggerIdentityJob,
   type deleteTriggerIdentityPayload,
 } from './delete-trigger-identity-job';
-import { definePollTriggerJob, type pollTriggerPayload } from './poll-trigger-job';
+import { definePollTriggerJob, pollTriggerPayload, type PollTriggerPayload } from './poll-trigger-job';
 
 /** Longest delay between two attempts of a partner DELETE: 6 hours. */
 const IDENTITY_DELETE_RETRY_MAX_MS = 6 * 3600 * 1000;
@@ -18,6 +19,32 @@ export interface PollJobs {
   deleteTriggerIdentity: JobDefinition<typeof deleteTriggerIdentityPayload>;
   /** This process's per-partner call limit, shared by both jobs. */
   partnerConcurrency: PartnerConcurrency;
+  /** Enqueues polls, coalescing the calls of one event-loop turn into one script call (see {@link enqueuePolls}). */
+  pollEnqueuer: DataLoader<PollTriggerPayload, boolean>;
+}
+
+/** Most polls one coalesced enqueue carries (a notification holds at most 1000 entries). */
+const MAX_COALESCED_POLLS = 1000;
+
+/**
+ * One `enqueueMany` for every poll asked for in the same event-loop turn (DataLoader, `setImmediate`
+ * scheduling, no cache): concurrent notifications share one Redis script call and its fixed cost (about
+ * 15 µs of Redis time a call) instead of paying it each. Resolves each poll's `created`; when the call fails,
+ * every caller in the batch gets the error (none of them answered 2xx).
+ */
+function coalescedPollEnqueuer(
+  queue: JobQueue,
+  pollTrigger: JobDefinition<typeof pollTriggerPayload>,
+): DataLoader<PollTriggerPayload, boolean> {
+  return new DataLoader(
+    async (payloads) => {
+      const results = await queue.enqueueMany(pollTrigger, payloads, (payload) => ({
+        uniqueKey: payload.trigger_identity,
+      }));
+      return results.map((result) => result.created);
+    },
+    { cache: false, maxBatchSize: MAX_COALESCED_POLLS, batchScheduleFn: (run) => setImmediate(run) },
+  );
 }
 
 const byContext = new WeakMap<TriggerPollerContext, PollJobs>();
@@ -81,7 +108,13 @@ export function pollJobs(ctx: TriggerPollerContext): PollJobs {
         await queue.enqueue(deleteTriggerIdentity, payload, { uniqueKey: payload.trigger_identity, delayMs });
       },
     });
-    jobs = { queue, pollTrigger, deleteTriggerIdentity, partnerConcurrency };
+    jobs = {
+      queue,
+      pollTrigger,
+      deleteTriggerIdentity,
+      partnerConcurrency,
+      pollEnqueuer: coalescedPollEnqueuer(queue, pollTrigger),
+    };
     byContext.set(ctx, jobs);
   }
   return jobs;
@@ -91,7 +124,9 @@ export function pollJobs(ctx: TriggerPollerContext): PollJobs {
  * Enqueues one poll per trigger identity with the identity as unique key, so a burst of notifications (or a
  * notification and the schedule) for one identity makes one waiting poll (the first one's `requestId` is
  * kept). `requestId` is the realtime notification's `X-Request-ID`, carried to what the poll publishes.
- * Returns how many were new.
+ * Resolves how many were new, once every poll is in Redis. Calls made in the same event-loop turn (the
+ * concurrent notifications of a busy web process) go to Redis as one script call; each payload is checked
+ * here first, so one caller's bad payload fails that caller alone (`JobPayloadError`), never the batch.
  *
  * @example
  *   const created = await enqueuePolls(pollJobs(ctx), ['ti_1', 'ti_2'], { requestId: req.id });
@@ -101,14 +136,22 @@ export async function enqueuePolls(
   triggerIdentities: readonly string[],
   { requestId }: { requestId?: string } = {},
 ): Promise<number> {
-  const results = await jobs.queue.enqueueMany(
-    jobs.pollTrigger,
-    triggerIdentities.map((trigger_identity) =>
-      requestId === undefined ? { trigger_identity } : { trigger_identity, request_id: requestId },
-    ),
-    (payload) => ({ uniqueKey: payload.trigger_identity }),
+  if (triggerIdentities.length === 0) return 0;
+  const payloads = triggerIdentities.map((trigger_identity) =>
+    requestId === undefined ? { trigger_identity } : { trigger_identity, request_id: requestId },
   );
-  return results.filter((result) => result.created).length;
+  for (const [index, payload] of payloads.entries()) {
+    const checked = pollTriggerPayload.safeParse(payload);
+    if (!checked.success)
+      throw new JobPayloadError(
+        jobs.pollTrigger.name,
+        payloads.length > 1 ? index : null,
+        checked.error.issues,
+      );
+  }
+  const created = await jobs.pollEnqueuer.loadMany(payloads);
+  for (const outcome of created) if (outcome instanceof Error) throw outcome;
+  return created.filter((outcome) => outcome === true).length;
 }
 
 /**

@@ -52,11 +52,6 @@ const ENGINE_ENV = {
   'partner-sandbox': { DATABASE_POOL_MAX: '12' },
 };
 
-// BENCH_REDIS_AUTO_PIPELINING=false: every service without the platform's Redis auto-pipelining (an A/B).
-if (process.env.BENCH_REDIS_AUTO_PIPELINING !== undefined)
-  for (const settings of Object.values(ENGINE_ENV) as Record<string, string>[])
-    settings.REDIS_AUTO_PIPELINING = process.env.BENCH_REDIS_AUTO_PIPELINING;
-
 const loads: number[] = [];
 const loadTimer = setInterval(() => loads.push(loadavg()[0]), 1000);
 let errors = 0;

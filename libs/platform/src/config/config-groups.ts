@@ -123,10 +123,6 @@ export const redisConfig = {
       description: 'ms to wait for the answer to a Redis command (or for Redis to come back) before it fails',
     },
   ),
-  REDIS_AUTO_PIPELINING: configField(boolField().default(true), {
-    description:
-      "send the commands issued in one event-loop turn as one pipeline (ioredis' enableAutoPipelining): one socket write and read for many concurrent requests",
-  }),
 };
 
 /** The pino log levels accepted by LOG_LEVEL. */

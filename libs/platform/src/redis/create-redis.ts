@@ -10,8 +10,6 @@ export interface RedisConfig {
   REDIS_URL: string;
   /** ms a command waits for its answer (or, queued offline, for Redis to come back) before it fails. */
   REDIS_COMMAND_TIMEOUT_MS?: number;
-  /** Pipeline the commands of one event-loop turn (ioredis `enableAutoPipelining`); default true. */
-  REDIS_AUTO_PIPELINING?: boolean;
 }
 
 /** An ioredis client with what the lifecycle and health need. */
@@ -83,13 +81,7 @@ class PlatformRedis extends Redis {
  *   caller gets the time-out instead;
  * - every connection it makes, `duplicate()`s included, logs its errors (never an unhandled `'error'`);
  * - TCP keepalive on its sockets (first probe after 10 s idle), and a readiness `PING` that gets no answer
- *   within the command time-out replaces the connection, so a silently dead one does not linger;
- * - commands issued in the same event-loop turn go out as one pipeline (REDIS_AUTO_PIPELINING, default on:
- *   ioredis' `enableAutoPipelining`, which defers each command to `setImmediate`): twenty concurrent requests
- *   that each enqueue a job cost one socket write and one read, not twenty. Replies and ordering per caller
- *   are unchanged, and commands issued one after another go out in that order. MULTI and SUBSCRIBE are never
- *   pipelined this way: ioredis sends them at once, so a MULTI can overtake a command issued just before it
- *   in the same turn without awaiting it (await that command first where order matters).
+ *   within the command time-out replaces the connection, so a silently dead one does not linger.
  *
  * Every connection-level error is recognised by {@link isRedisConnectionError} (HTTP: a 503). Pass
  * `options` to override (BullMQ needs `maxRetriesPerRequest: null`; a connection for blocking commands
@@ -114,7 +106,6 @@ export function createRedis(
       keepAlive: REDIS_KEEPALIVE_DELAY_MS,
       commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
       autoResendUnfulfilledCommands: false,
-      enableAutoPipelining: config.REDIS_AUTO_PIPELINING ?? true,
       ...options,
     },
     logger,

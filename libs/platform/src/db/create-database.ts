@@ -65,19 +65,6 @@ function poolOptions(config: DatabaseConfig): pg.PoolConfig {
 }
 
 /**
- * The settings of a single connection outside the pool (a `LISTEN` connection: `PgListener`) from the
- * same config: DATABASE_URL, connect time-out, keepalive and statement time-out, named
- * `application_name` so it can be told apart in `pg_stat_activity`.
- *
- * @example
- * new PgListener({ connection: singleConnectionOptions(config, 'outbox-listener'), channel, onNotification });
- */
-export function singleConnectionOptions(config: DatabaseConfig, applicationName: string): pg.ClientConfig {
-  const { max: _max, idleTimeoutMillis: _idle, ...connection } = poolOptions(config);
-  return { ...connection, application_name: applicationName };
-}
-
-/**
  * Ends a connection whose query timed out on the client side. pg leaves such a connection busy with the
  * unanswered query (every later query queues behind it) and the pool would take it back as healthy; ending
  * it makes the pool drop it and open a fresh one.

@@ -2,4 +2,3 @@ export * from './create-database';
 export * from './migrator';
 export * from './ensure-database';
 export * from './postgres-errors';
-export * from './pg-listener';

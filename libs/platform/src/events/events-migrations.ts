@@ -4,9 +4,6 @@ import { type Migrations, runMigrations } from '../db/migrator';
 
 /** The outbox table: events written with the business change, until the relay has put them on Redis. */
 export const OUTBOX_TABLE = 'platform_event_outbox';
-
-/** The `NOTIFY` channel of outbox inserts (migration `platform-events-0002-outbox-notify`), one per database. */
-export const OUTBOX_CHANNEL = 'platform_event_outbox';
 /** The inbox table: (subscription, event id) pairs a handler has processed ({@link withInbox}). */
 export const INBOX_TABLE = 'platform_event_inbox';
 
@@ -72,26 +69,6 @@ export const eventsMigrations: Migrations = {
     async down(db: Kysely<unknown>) {
       await sql`drop table platform_event_inbox`.execute(db);
       await sql`drop table platform_event_outbox`.execute(db);
-    },
-  },
-  // Every transaction that inserts outbox rows sends one NOTIFY on OUTBOX_CHANNEL, delivered at its commit
-  // (Postgres merges a transaction's identical notifications): the relay's LISTEN connection wakes it then
-  // instead of at its next poll. A statement-level trigger: no extra round trip for the publisher.
-  'platform-events-0002-outbox-notify': {
-    async up(db: Kysely<unknown>) {
-      await sql`
-        create function platform_event_outbox_notify() returns trigger language plpgsql as $$
-        begin
-          perform pg_notify(${sql.lit(OUTBOX_CHANNEL)}, '');
-          return null;
-        end $$`.execute(db);
-      await sql`
-        create trigger platform_event_outbox_notify after insert on platform_event_outbox
-        for each statement execute function platform_event_outbox_notify()`.execute(db);
-    },
-    async down(db: Kysely<unknown>) {
-      await sql`drop trigger platform_event_outbox_notify on platform_event_outbox`.execute(db);
-      await sql`drop function platform_event_outbox_notify()`.execute(db);
     },
   },
 };

@@ -249,39 +249,6 @@ describe('relay', () => {
   });
 });
 
-describe('relay woken by LISTEN', () => {
-  it('relays a commit at once instead of at the next poll, and again after its LISTEN connection was killed', async () => {
-    const applicationName = `outbox-listener-${process.pid}-${Date.now()}`;
-    const relay = new OutboxRelay({
-      db: t.db,
-      redis: t.redis,
-      prefix: t.prefix,
-      // Without the notification the second event would wait a minute.
-      pollIntervalMs: 60_000,
-      listen: { connectionString: t.database.url, application_name: applicationName },
-    });
-    await relay.start();
-    started.push(relay);
-    const seen: Seen[] = [];
-    await startSubscription('listen', collect(seen));
-    // The first event may ride the relay's first pass; once it arrived the relay sleeps for the poll interval.
-    await publishOne(1);
-    await waitFor('the first event', () => seen.length === 1, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await publishOne(2);
-    await waitFor('the second event, woken by its commit', () => seen.length === 2, 5000);
-
-    const killed = await sql<{ killed: boolean }>`
-      select pg_terminate_backend(pid) as killed from pg_stat_activity
-      where application_name = ${applicationName}`.execute(t.db);
-    expect(killed.rows).toEqual([{ killed: true }]);
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // the listener reconnects (100 ms backoff)
-    await publishOne(3);
-    await waitFor('the third event, after the LISTEN connection came back', () => seen.length === 3, 5000);
-    expect(seen.map((s) => s.event.n)).toEqual([1, 2, 3]);
-  });
-});
-
 describe('subscriptions', () => {
   it('two subscriptions each get every event', async () => {
     const a: Seen[] = [];

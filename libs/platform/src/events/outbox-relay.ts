@@ -1,13 +1,10 @@
 import type { Redis } from 'ioredis';
 import { type Kysely, sql } from 'kysely';
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import { PgListener } from '../db/pg-listener';
 import type { Component } from '../lifecycle/component';
 import { DEFAULT_EVENTS_PREFIX, eventKeys } from './event-keys';
 import { type EventMetrics, eventMetrics } from './event-metrics';
-import { OUTBOX_CHANNEL } from './events-migrations';
 
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -20,18 +17,8 @@ export interface OutboxRelayOptions {
   retention?: number;
   /** Rows relayed per pass; default 500. */
   batchSize?: number;
-  /**
-   * Pause between passes when the outbox had nothing to relay, ms; default 200. With `listen`, a commit wakes
-   * the relay at once and the pause is only the safety net (and the retry of rows held behind an older
-   * transaction still running).
-   */
+  /** Pause between passes when the outbox had nothing to relay, ms; default 200. */
   pollIntervalMs?: number;
-  /**
-   * Settings of a connection of its own that `LISTEN`s on the outbox's channel ({@link OUTBOX_CHANNEL}; the
-   * `platform-events-0002-outbox-notify` trigger NOTIFYs it at each commit that inserted rows), so a
-   * committed event is relayed at once instead of at the next poll. Without it the relay only polls.
-   */
-  listen?: pg.ClientConfig;
   /** How long relayed rows stay in the outbox (for audit and re-relaying by hand), ms; default 1 day. */
   keepRelayedMs?: number;
   registry?: Registry;
@@ -58,9 +45,7 @@ interface OutboxRow {
  * pass. A row is only taken once every transaction of this database that started writing before it has
  * ended (below the oldest one `pg_stat_activity` shows running here), so no row that sorts before it can
  * still commit; a transaction in another database of the server does not hold it back.
- * A crash between `XADD` and the mark relays the row again with the same event id. With `listen`, a commit
- * that inserted rows wakes it at once (`LISTEN`/`NOTIFY`, {@link PgListener}); it polls every
- * `pollIntervalMs` in any case.
+ * A crash between `XADD` and the mark relays the row again with the same event id.
  *
  * A lifecycle component: `start()` begins passes, `stop()` finishes the running pass.
  *
@@ -80,9 +65,6 @@ export class OutboxRelay implements Component {
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
-  /** A notification came while a pass ran: run the next pass at once. */
-  private poked = false;
-  private listener: PgListener | undefined;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.prefix = options.prefix ?? DEFAULT_EVENTS_PREFIX;
@@ -112,31 +94,14 @@ export class OutboxRelay implements Component {
 
   async start(): Promise<void> {
     this.stopping = false;
-    if (this.options.listen && !this.listener) {
-      this.listener = new PgListener({
-        connection: this.options.listen,
-        channel: OUTBOX_CHANNEL,
-        onNotification: () => this.poke(),
-        logger: this.options.logger,
-      });
-      await this.listener.start();
-    }
     this.running ??= this.loop();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.listener?.stop();
-    this.listener = undefined;
     this.wake?.();
     await this.running;
     this.running = undefined;
-  }
-
-  /** Runs a pass now (or right after the running one): rows were committed. */
-  poke(): void {
-    if (this.wake) this.wake();
-    else this.poked = true;
   }
 
   /**
@@ -245,14 +210,8 @@ export class OutboxRelay implements Component {
         this.options.logger?.warn({ err: error }, 'event relay pass failed; retrying');
       }
       if (this.stopping) break;
-      // A full batch, or a commit notified during the pass: go on at once. Otherwise wait (a notification
-      // ends the wait), longer after failures (capped at 5 s).
+      // A full batch: go on at once. Otherwise wait, longer after failures (capped at 5 s).
       if (relayed >= this.batchSize) continue;
-      if (this.poked && !failures) {
-        this.poked = false;
-        continue;
-      }
-      this.poked = false;
       const delay = failures ? Math.min(5000, this.pollIntervalMs * 2 ** failures) : this.pollIntervalMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
@@ -261,7 +220,6 @@ export class OutboxRelay implements Component {
           resolve();
         };
       });
-      this.wake = undefined;
     }
   }
 }

@@ -1,5 +1,4 @@
 import type { ConfigSchema } from '../config/describe-config';
-import { type DatabaseConfig, singleConnectionOptions } from '../db/create-database';
 import { OutboxRelay } from '../events/outbox-relay';
 import { relayLagCheck } from '../events/relay-lag-check';
 import type { SubscriptionOptions } from '../events/subscription';
@@ -47,11 +46,6 @@ export function registerServiceEvents<S extends ConfigSchema, DB>(
     ctx.lifecycle.register(
       new OutboxRelay({
         db: ctx.db,
-        // A commit that inserted outbox rows wakes the relay at once (LISTEN on its own connection).
-        listen: singleConnectionOptions(
-          settings as unknown as DatabaseConfig,
-          `${definition.name}-outbox-listener`,
-        ),
         redis: ctx.redis,
         prefix: settings.EVENTS_PREFIX,
         retention: settings.EVENTS_RETENTION,

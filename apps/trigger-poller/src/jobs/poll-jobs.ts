@@ -28,9 +28,9 @@ const MAX_COALESCED_POLLS = 1000;
 
 /**
  * One `enqueueMany` for every poll asked for in the same event-loop turn (DataLoader, `setImmediate`
- * scheduling, no cache): concurrent notifications share one Redis script call and its fixed cost (measured: about
- * 19 µs of Redis time for a 1-poll call) instead of paying it each. Resolves each poll's `created`; when the call fails,
- * every caller in the batch gets the error (none of them answered 2xx).
+ * scheduling, no cache): concurrent notifications share one Redis script call and its fixed cost (measured:
+ * about 19 µs of Redis time for a 1-poll call) instead of paying it each. Resolves each poll's `created`;
+ * when the call fails, every caller in the batch gets the error (none of them answered 2xx).
  */
 function coalescedPollEnqueuer(
   queue: JobQueue,

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testRedisUrl } from '../testing/test-redis';
@@ -74,6 +75,10 @@ describe('Scheduler', () => {
       },
       { missed: 'skip' },
     );
+    // The three replicas share this process: a stall of the whole process past a tick (a loaded CI machine)
+    // makes every replica plan past it, which is by design (`plan` never fires a tick twice), not a lost tick.
+    const stalls = monitorEventLoopDelay({ resolution: 20 });
+    stalls.enable();
     const replicas = [replica([every], undefined), replica([every], undefined), replica([every], undefined)];
     await Promise.all(replicas.map((r) => r.start()));
     await sleep(2200);
@@ -83,6 +88,7 @@ describe('Scheduler', () => {
     await replicas[0].start();
     await sleep(1600);
     await Promise.all(replicas.map((r) => r.stop()));
+    stalls.disable();
 
     const fired = await t.redis.hgetall(key);
     expect(Object.keys(fired).length).toBeGreaterThanOrEqual(3);
@@ -91,8 +97,9 @@ describe('Scheduler', () => {
       .map((iso) => Date.parse(iso))
       .sort((a, b) => a - b);
     expect(ticks.every((tick) => tick % 1000 === 0)).toBe(true);
-    // No tick was lost either: they are consecutive seconds.
-    ticks.slice(1).forEach((tick, i) => expect(tick - ticks[i]).toBe(1000));
+    // No tick was lost either: they are consecutive seconds, unless the process itself stalled for most of a
+    // second (then a skipped tick is the scheduler's documented behaviour, and the check would say nothing).
+    if (stalls.max / 1e6 < 800) ticks.slice(1).forEach((tick, i) => expect(tick - ticks[i]).toBe(1000));
   });
 
   it('a last-tick key holding garbage (not a number, or not a string) does not stop the schedule', async () => {

@@ -36,6 +36,7 @@ async function shutdown(code: number): Promise<void> {
   stopping = true;
   process.stdout.write('engine: stopping every process\n');
   await engine?.stop().catch((error: unknown) => process.stderr.write(`engine: ${String(error)}\n`));
+  process.stdout.write('engine: every process stopped\n');
   process.exit(code);
 }
 process.on('SIGINT', () => void shutdown(0));

@@ -333,6 +333,8 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
         ...env[service],
         METRICS_PORT: String(metricsPorts[name]),
         PORT: String(port),
+        // Loopback only: everything reaches them at 127.0.0.1, and the dev tokens are in the README.
+        HOST: '127.0.0.1',
         MIGRATE_ON_START: 'false',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

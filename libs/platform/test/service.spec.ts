@@ -55,6 +55,30 @@ describe('startService', () => {
     }
   });
 
+  it('binds HOST when no host is passed (every interface without it), and refuses a bad HOST', async () => {
+    const env = { DATABASE_URL: database.url, PARTNER_TOKEN: 't' };
+    /** The interfaces the service's listeners bound, from their "listening" log lines. */
+    async function boundAddresses(extraEnv: Record<string, string>): Promise<unknown[]> {
+      const logs = logCollector();
+      const service = await startService(fixtureService, {
+        env: { ...env, ...extraEnv },
+        logDestination: logs.stream,
+        port: 0,
+        metricsPort: 0,
+      });
+      await service.stop();
+      return logs.lines.filter((line) => String(line.msg).endsWith('listening')).map((line) => line.address);
+    }
+    const loopback = await boundAddresses({ HOST: '127.0.0.1' });
+    expect(loopback).toEqual(['127.0.0.1', '127.0.0.1']); // metrics and API
+    const everywhere = await boundAddresses({});
+    expect(everywhere).toHaveLength(2);
+    for (const address of everywhere) expect(['::', '0.0.0.0']).toContain(address);
+    await expect(
+      startService(fixtureService, { env: { ...env, HOST: 'every-interface' }, ...quiet() }),
+    ).rejects.toThrow(/HOST/);
+  });
+
   it('runs the worker with health and metrics served, and stops it', async () => {
     const events: string[] = [];
     const worker: Component = {

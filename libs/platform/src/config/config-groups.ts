@@ -35,6 +35,15 @@ export const httpConfig = {
   PORT: configField(intField({ min: 1, max: 65535 }).default(3000), {
     description: 'TCP port the HTTP server listens on',
   }),
+  HOST: configField(
+    z
+      .union([z.ipv4(), z.ipv6(), z.literal('localhost')], { error: 'expected an IP address or localhost' })
+      .optional(),
+    {
+      description:
+        'address the HTTP servers (API and metrics) listen on; unset: every interface, as a container needs; 127.0.0.1 on a development machine',
+    },
+  ),
   BODY_LIMIT: configField(
     z
       .string()

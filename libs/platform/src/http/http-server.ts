@@ -157,7 +157,8 @@ export function httpServerComponent(
         server.listen(options.port, options.host, () => {
           server.off('error', reject);
           options.logger.info(
-            { url: this.url() },
+            // `address`: the interface bound (`::` or `0.0.0.0`: every one; HOST or `host` otherwise).
+            { url: this.url(), address: (server.address() as AddressInfo).address },
             `${(options.name ?? 'http-server').replace(/-/g, ' ')} listening`,
           );
           resolve();

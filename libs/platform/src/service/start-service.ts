@@ -16,7 +16,7 @@ export interface StartServiceOptions extends ServiceContextOptions {
   mode?: ServiceMode;
   /** Overrides PORT; 0 picks a free port (tests). */
   port?: number;
-  /** Interface to bind; default all (tests pass `127.0.0.1`). */
+  /** Interface to bind; overrides HOST; default HOST, else every interface (tests pass `127.0.0.1`). */
   host?: string;
   /** Overrides METRICS_PORT of the separate metrics listener; default 0 (a free port) when `port` is given. */
   metricsPort?: number;
@@ -65,7 +65,7 @@ export async function startService<S extends ConfigSchema, DB>(
     if (mode === 'serve' && migrates && ctx.hasDatabase && migrateOnStart(ctx.config)) {
       await migrateService(definition, ctx);
     }
-    const config = ctx.config as { PORT?: number; BODY_LIMIT?: string };
+    const config = ctx.config as { PORT?: number; HOST?: string; BODY_LIMIT?: string };
     registerServiceEvents(definition, ctx, mode);
     let web: WebAppParts;
     if (mode === 'serve') {
@@ -85,7 +85,7 @@ export async function startService<S extends ConfigSchema, DB>(
     if (placement.separatePort !== undefined) {
       metricsServer = httpServerComponent(createMetricsApp(ctx.metrics, placement.token), {
         port: options.metricsPort ?? (options.port === undefined ? placement.separatePort : 0),
-        host: options.host,
+        host: options.host ?? config.HOST,
         logger: ctx.logger,
         name: 'metrics-server',
       });
@@ -93,7 +93,7 @@ export async function startService<S extends ConfigSchema, DB>(
     }
     const server = httpServerComponent(web.app, {
       port: options.port ?? config.PORT ?? 3000,
-      host: options.host,
+      host: options.host ?? config.HOST,
       logger: ctx.logger,
     });
     ctx.lifecycle.register(server);

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { type Logger, pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { DeadLetters } from './dead-letters';
@@ -57,7 +58,13 @@ async function startRelay(db = t.db, registry?: Registry, batchSize?: number): P
 async function startSubscription(
   name: string,
   handler: (event: Order, context: EventContext) => Promise<void>,
-  options: { maxDeliveries?: number; leaseMs?: number; backoffBaseMs?: number; registry?: Registry } = {},
+  options: {
+    maxDeliveries?: number;
+    leaseMs?: number;
+    backoffBaseMs?: number;
+    registry?: Registry;
+    logger?: Logger;
+  } = {},
 ): Promise<Subscription<Order>> {
   const subscription = subscribe(orderPlaced, name, handler, {
     redis: t.redis,
@@ -288,6 +295,11 @@ describe('subscriptions', () => {
 
   it('a handler that always fails ends in the dead letters after N deliveries; retry delivers it again', async () => {
     const registry = new Registry();
+    const logs: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     const attempts: number[] = [];
     let healthy = false;
     const seen: Seen[] = [];
@@ -300,13 +312,23 @@ describe('subscriptions', () => {
         }
         seen.push({ event, context });
       },
-      { maxDeliveries: 3, leaseMs: 400, backoffBaseMs: 50, registry },
+      { maxDeliveries: 3, leaseMs: 400, backoffBaseMs: 50, registry, logger },
     );
     await startRelay();
-    const eventId = await publishOne(7);
+    const eventId = await t.db
+      .transaction()
+      .execute((trx) => publish(trx, orderPlaced, { n: 7 }, { requestId: 'req-failing-7' }));
     const dead = new DeadLetters(t.redis, orderPlaced.name, 'failing', t.prefix);
     await waitFor('the dead letter', async () => (await dead.count()) === 1);
     expect(attempts).toEqual([1, 2, 3]);
+    // Every line about the event names it and the request that caused it (X-Request-ID follows a firing).
+    const aboutIt = logs.filter((line) => line.eventId === eventId);
+    expect(aboutIt.map((line) => line.msg)).toEqual([
+      'event handler failed',
+      'event handler failed',
+      'event dead-lettered',
+    ]);
+    expect(aboutIt.every((line) => line.reqId === 'req-failing-7')).toBe(true);
     const [letter] = await dead.list();
     expect(letter).toMatchObject({ eventId, deliveries: 3, error: 'partner down', data: { n: 7 } });
     expect((await registry.getSingleMetric('events_dead_total')?.get())?.values[0]?.value).toBe(1);

@@ -384,7 +384,14 @@ export class Subscription<T> implements Component {
       if (deliveryCount >= this.maxDeliveries) return this.bury(stream, entry, deliveryCount, message);
       const delay = deliveryBackoffMs(deliveryCount, this.backoffBaseMs, this.leaseMs);
       this.options.logger?.warn(
-        { err: error, eventId: context.eventId, subscription: this.name, deliveryCount, retryInMs: delay },
+        {
+          err: error,
+          eventId: context.eventId,
+          reqId: context.requestId,
+          subscription: this.name,
+          deliveryCount,
+          retryInMs: delay,
+        },
         'event handler failed',
       );
       // Idle = lease - delay: XAUTOCLAIM (min idle = lease) takes it again after `delay`.
@@ -434,7 +441,7 @@ export class Subscription<T> implements Component {
     this.letGo(stream, entry[0]);
     this.metrics?.dead.inc(this.labels());
     this.options.logger?.error(
-      { eventId: fields['id'], subscription: this.name, deliveryCount, error },
+      { eventId: fields['id'], reqId: fields['request'], subscription: this.name, deliveryCount, error },
       'event dead-lettered',
     );
   }

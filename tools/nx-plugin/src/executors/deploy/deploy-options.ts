@@ -28,6 +28,8 @@ export interface DeployOptions {
   minimumHealthCapacityFloor?: number;
   /** Submit and print the deployment ids, do not wait (`deploy status <id>` follows them later). */
   noWait?: boolean;
+  /** `false` is `noWait`: what Nx makes of `--no-wait` (yargs negation of `wait`). Default true. */
+  wait?: boolean;
   /** Registry HTTP API base URL checked for the image's tag; default $ITTD_REGISTRY_URL, else https://$ITTD_REGISTRY. */
   registryUrl?: string;
 }
@@ -102,7 +104,7 @@ export function resolveDeployOptions(
     allowDowntime: options.allowDowntime ?? false,
     minimumHealthCapacityFloor:
       options.minimumHealthCapacityFloor ?? DEPLOY_DEFAULTS.minimumHealthCapacityFloor,
-    wait: !(options.noWait ?? false),
+    wait: options.wait !== false && !(options.noWait ?? false),
     registry: registryEndpoint(options.registryUrl, env),
   };
 }

@@ -1,4 +1,10 @@
-import { createHttpService, resealColumns, SecretKeyring, type ServiceDefinition } from '@ittd/platform';
+import {
+  createHttpService,
+  queueRedisCheck,
+  resealColumns,
+  SecretKeyring,
+  type ServiceDefinition,
+} from '@ittd/platform';
 import { triggerPollerMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
@@ -32,8 +38,10 @@ export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = 
   name: 'trigger-poller',
   config: configSchema,
   migrations: triggerPollerMigrations,
-  web: (ctx) =>
-    createHttpService({
+  web: (ctx) => {
+    // Notifications answer 202 once their polls are in Redis: readiness fails where Redis may evict them.
+    ctx.health.add(queueRedisCheck(pollJobs(ctx).queue));
+    return createHttpService({
       ...ctx,
       bodyLimit: ctx.config.BODY_LIMIT,
       routes: (app) =>
@@ -47,7 +55,8 @@ export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = 
           preAuthLimitPerMinute: ctx.config.PREAUTH_RATE_LIMIT_PER_MINUTE,
           notificationCacheTtlMs: ctx.config.NOTIFICATION_CACHE_TTL_MS,
         }),
-    }),
+    });
+  },
   worker: createPollWorker,
   schedules: triggerPollerSchedules,
   jobs: {

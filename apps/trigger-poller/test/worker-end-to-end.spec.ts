@@ -58,6 +58,12 @@ describe('web + worker + partner', () => {
     const checks = ((await ready.json()) as { checks: Record<string, unknown> }).checks;
     expect(Object.keys(checks)).toContain('jobs:queueDepth');
     expect(partner.requestProblems).toEqual([]);
+    // The web process answers 202 once polls are in Redis, so its readiness checks that Redis keeps them too.
+    const webReady = await fetch(`${service.url}/health/ready`, { signal: AbortSignal.timeout(5000) });
+    const webChecks = ((await webReady.json()) as { checks: Record<string, unknown> }).checks;
+    const queueRedis = Object.keys(checks).filter((name) => name.startsWith('jobs:redis'));
+    expect(queueRedis.length).toBeGreaterThan(0);
+    for (const name of queueRedis) expect(Object.keys(webChecks)).toContain(name);
   });
 
   it('completes a poll the partner answers 503 (no queue retry) and backs the subscription off; the next poll records', async () => {

@@ -1,4 +1,10 @@
-import { createHttpService, resealColumns, SecretKeyring, type ServiceDefinition } from '@ittd/platform';
+import {
+  createHttpService,
+  resealColumns,
+  SecretKeyring,
+  type ServiceDefinition,
+  unsealedSecretsCheck,
+} from '@ittd/platform';
 import { actionsMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
@@ -29,11 +35,14 @@ export const actionsService: ServiceDefinition<typeof configSchema, DB> = {
   name: 'actions',
   config: configSchema,
   migrations: actionsMigrations,
-  web: (ctx) =>
-    createHttpService({
+  web: (ctx) => {
+    // Warns while keys stored before sealing are still in clear (run-job rotate-secrets seals them).
+    ctx.health.add(unsealedSecretsCheck(ctx.db, [actionsSealedColumn]));
+    return createHttpService({
       ...ctx,
       routes: (app) => mountActionsApi(app, { db: ctx.db, adminToken: ctx.config.ADMIN_TOKEN }),
-    }),
+    });
+  },
   worker: createActionsWorker,
   jobs: {
     // Seals every stored partner key again under the first key of SECRETS_KEYS (README "Security").

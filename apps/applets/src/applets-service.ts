@@ -5,6 +5,7 @@ import {
   resealColumns,
   SecretKeyring,
   type ServiceDefinition,
+  unsealedSecretsCheck,
 } from '@ittd/platform';
 import { appletMigrations } from '../migrations';
 import { configSchema } from './config';
@@ -35,8 +36,10 @@ export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
   name: 'applets',
   config: configSchema,
   migrations: appletMigrations,
-  web: (ctx) =>
-    createHttpService({
+  web: (ctx) => {
+    // Warns while keys stored before sealing are still in clear (run-job rotate-secrets seals them).
+    ctx.health.add(unsealedSecretsCheck(ctx.db, [appletsSealedColumn]));
+    return createHttpService({
       ...ctx,
       bodyLimit: ctx.config.BODY_LIMIT,
       routes: (app) =>
@@ -50,7 +53,8 @@ export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
           redisKeyPrefix: ctx.config.REDIS_KEY_PREFIX,
           eventMetrics: eventMetrics(ctx.metrics),
         }),
-    }),
+    });
+  },
   jobs: {
     'rotate-secrets': async (ctx) => {
       await resealColumns(ctx.db, SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS), [appletsSealedColumn], {

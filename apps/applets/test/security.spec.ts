@@ -273,6 +273,19 @@ describe('a key stored before sealing (upgrade, before rotate-secrets)', () => {
       VALUES ('legacy', 'Legacy', 'https://legacy.example.com', 'sk_legacy_in_clear_0123456789')`.execute(
       service.db,
     );
+    // Readiness warns (never fails) while a key is in clear, naming the column and the fix, not the key.
+    const unsealed = async () => {
+      const ready = await service.request('GET', '/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.text).not.toContain('sk_legacy');
+      return (ready.body as { checks: Record<string, Array<Record<string, unknown>>> }).checks[
+        'secrets:unsealed'
+      ]?.[0];
+    };
+    expect(await unsealed()).toMatchObject({ status: 'warn', observedValue: 1 });
+    expect(String((await unsealed())?.output)).toMatch(
+      /partner_services\.service_key_sealed.*rotate-secrets/,
+    );
     const renamed = await service.request('PATCH', '/admin/services/legacy', {
       token: service.adminToken,
       body: { name: 'Legacy 2' },
@@ -285,6 +298,7 @@ describe('a key stored before sealing (upgrade, before rotate-secrets)', () => {
       body: { name: 'Legacy 2', service_key: 'sk_legacy_new_0123456789' },
     });
     expect(rekeyed.status).toBe(200);
+    expect(await unsealed()).toMatchObject({ status: 'pass', observedValue: 0 });
   });
 });
 

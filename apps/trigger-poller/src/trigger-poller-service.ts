@@ -4,6 +4,7 @@ import {
   resealColumns,
   SecretKeyring,
   type ServiceDefinition,
+  unsealedSecretsCheck,
 } from '@ittd/platform';
 import { triggerPollerMigrations } from '../migrations';
 import { configSchema } from './config';
@@ -41,6 +42,8 @@ export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = 
   web: (ctx) => {
     // Notifications answer 202 once their polls are in Redis: readiness fails where Redis may evict them.
     ctx.health.add(queueRedisCheck(pollJobs(ctx).queue));
+    // Warns while keys stored before sealing are still in clear (run-job rotate-secrets seals them).
+    ctx.health.add(unsealedSecretsCheck(ctx.db, [triggerPollerSealedColumn]));
     return createHttpService({
       ...ctx,
       bodyLimit: ctx.config.BODY_LIMIT,

@@ -4,10 +4,12 @@ import { defineJob } from './job-definition';
 import { JobQueue } from './job-queue';
 import type { JobWorker } from './job-worker';
 import { openTestRedis, sleep, waitFor, type JobsTestRedis } from './testing/jobs-test-support';
+import { spawnTestWorker, type TestWorker } from './testing/spawn-test-worker';
+import { testRedisUrl } from '../testing/test-redis';
 
 /*
- * Item 3 of issue 7: at most `max` starts in any window of `intervalMs`, with prefetch, retries and
- * hand-backs. Starts are recorded where the handler begins (local clock); the limit is kept in Redis at take
+ * Item 3 of issue 7: at most `max` starts in any window of `intervalMs`, with prefetch, retries, reclaims
+ * and hand-backs. Starts are recorded where the handler begins (local clock); the limit is kept in Redis at take
  * time (Redis clock), and a job starts one reply latency after its take, so two starts may look up to GAP_MS
  * closer than the takes were: the windows are checked with that allowance.
  */
@@ -23,8 +25,10 @@ beforeAll(async () => {
   t = await openTestRedis('jobs-rate');
   queue = new JobQueue({ redis: t.redis, prefix: t.prefix });
 });
+const children: TestWorker[] = [];
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.stop()));
+  for (const child of children.splice(0)) if (child.child.exitCode === null) child.child.kill('SIGKILL');
 });
 afterAll(() => t.close());
 
@@ -105,6 +109,96 @@ describe('rate limit: starts, not leases', () => {
     await worker.start();
     await waitFor('10 starts (5 jobs, 2 attempts each)', () => starts.length === 10, { timeoutMs: 20_000 });
     expectEveryWindow(starts, 3, 500);
+  }, 30_000);
+
+  it('reclaims count as starts: jobs of a killed worker taken over after their lease join the same window', async () => {
+    const q = nextQueue();
+    const starts: number[] = [];
+    // The same job as the test worker process runs (name, queue), recording its starts here.
+    const job = defineJob(
+      'record',
+      z.object({ n: z.number() }),
+      async () => {
+        starts.push(Date.now());
+      },
+      { queue: q, maxAttempts: 50 },
+    );
+    await queue.enqueueMany(
+      job,
+      Array.from({ length: 6 }, (_, n) => ({ n })),
+    );
+    // A worker process takes two (the window's whole budget) and is killed in the middle of them.
+    const doomed = await spawnTestWorker({
+      REDIS_URL: testRedisUrl(),
+      PREFIX: t.prefix,
+      QUEUE: q,
+      LEASE_MS: '1000',
+      JOB_MS: '60000',
+      CONCURRENCY: '2',
+      RATE_MAX: '2',
+      RATE_INTERVAL_MS: '1000',
+    });
+    children.push(doomed);
+    const keys = queue.keys(q);
+    await waitFor('the doomed worker to hold two jobs', async () => {
+      const held = (await t.redis.hvals(keys.takes)).flatMap((packed) => packed.split(','));
+      return held.length === 2;
+    });
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    // This worker could start 4 at once; the two reclaimed jobs must count against the same limit as the rest.
+    const worker = queue.createWorker({
+      jobs: [job],
+      concurrency: 4,
+      leaseMs: 1000,
+      rateLimits: { [q]: { max: 2, intervalMs: 1000 } },
+      pollIntervalMs: 100,
+    });
+    workers.push(worker);
+    await worker.start();
+    await waitFor('all 6 jobs to start here (2 reclaimed, 4 fresh)', () => starts.length === 6, {
+      timeoutMs: 20_000,
+    });
+    expectEveryWindow(starts, 2, 1000);
+  }, 30_000);
+
+  it('hand-backs count as starts: jobs a stopping worker hands back do not free the starts it used', async () => {
+    const q = nextQueue();
+    const starts: number[] = [];
+    const job = defineJob(
+      'held',
+      z.object({ n: z.number() }),
+      async (_payload, { signal }) => {
+        starts.push(Date.now());
+        // The first two starts hang until their worker's stop gives up on them and hands them back.
+        if (starts.length <= 2)
+          await new Promise<void>((_resolve, reject) =>
+            signal.addEventListener('abort', () => reject(signal.reason as Error)),
+          );
+      },
+      { queue: q, maxAttempts: 50 },
+    );
+    await queue.enqueueMany(
+      job,
+      Array.from({ length: 6 }, (_, n) => ({ n })),
+    );
+    const options = { jobs: [job], leaseMs: 5000, rateLimits: { [q]: { max: 2, intervalMs: 1000 } } };
+    const first = queue.createWorker({
+      ...options,
+      concurrency: 2,
+      shutdownTimeoutMs: 200,
+      pollIntervalMs: 100,
+    });
+    await first.start();
+    await waitFor('the first worker to start two', () => starts.length === 2);
+    await first.stop();
+    const second = queue.createWorker({ ...options, concurrency: 4, pollIntervalMs: 100 });
+    workers.push(second);
+    await second.start();
+    await waitFor('the other 6 starts (2 handed back, 4 fresh)', () => starts.length === 8, {
+      timeoutMs: 20_000,
+    });
+    expectEveryWindow(starts, 2, 1000);
   }, 30_000);
 
   it('a busy queue with prefetch does not starve a rate-limited queue of the same worker', async () => {

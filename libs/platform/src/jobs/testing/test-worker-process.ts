@@ -2,7 +2,8 @@
  * A worker process for the crash, connection and shutdown tests (run with `node --import tsx`). It runs the
  * `record` job: sleep JOB_MS (stopping early if its signal aborts, when HONOUR_SIGNAL=1), then count the run
  * in Redis (`<prefix>runs`, id -> runs) so the test can assert the exact set of completions.
- * Env: REDIS_URL, PREFIX, QUEUE, LEASE_MS, JOB_MS, CONCURRENCY, PREFETCH, SHUTDOWN_MS, HONOUR_SIGNAL.
+ * Env: REDIS_URL, PREFIX, QUEUE, LEASE_MS, JOB_MS, CONCURRENCY, PREFETCH, SHUTDOWN_MS, HONOUR_SIGNAL, and
+ * RATE_MAX with RATE_INTERVAL_MS for a rate limit on QUEUE.
  * Prints "ready" once started; stops gracefully on SIGTERM and exits 0.
  */
 import { Redis } from 'ioredis';
@@ -51,6 +52,16 @@ const worker = queue.createWorker({
   leaseMs: Number(env('LEASE_MS', '1000')),
   shutdownTimeoutMs: Number(env('SHUTDOWN_MS', '2000')),
   pollIntervalMs: 200,
+  ...(process.env.RATE_MAX === undefined
+    ? {}
+    : {
+        rateLimits: {
+          [env('QUEUE', 'crash')]: {
+            max: Number(process.env.RATE_MAX),
+            intervalMs: Number(env('RATE_INTERVAL_MS')),
+          },
+        },
+      }),
 });
 
 process.on('SIGTERM', () => {

@@ -362,10 +362,12 @@ describe('scheduling within a queue', () => {
     await startWorker({ jobs: [job], concurrency: 10, rateLimits });
     await waitFor('12 runs', () => starts.length === 12);
     starts.sort((a, b) => a - b);
-    // 12 jobs at 4 per 400 ms need at least two full intervals; a 60 ms margin absorbs reply latency.
-    expect(starts[11] - starts[0]).toBeGreaterThanOrEqual(800 - 60);
+    // 12 jobs at 4 per 400 ms need at least two full intervals. Starts are timed where the handler begins, one
+    // reply latency after the take Redis counted, so two may look closer than their takes by the difference of
+    // two latencies (30 ms seen under CI load): a 100 ms margin, while a start let through by mistake comes at once.
+    expect(starts[11] - starts[0]).toBeGreaterThanOrEqual(800 - 100);
     for (let i = 0; i + 4 < starts.length; i++)
-      expect(starts[i + 4] - starts[i]).toBeGreaterThanOrEqual(400 - 60);
+      expect(starts[i + 4] - starts[i]).toBeGreaterThanOrEqual(400 - 100);
   });
 });
 

@@ -10,10 +10,12 @@ import { testRedisUrl } from '../testing/test-redis';
 /*
  * Item 3 of issue 7: at most `max` starts in any window of `intervalMs`, with prefetch, retries, reclaims
  * and hand-backs. Starts are recorded where the handler begins (local clock); the limit is kept in Redis at take
- * time (Redis clock), and a job starts one reply latency after its take, so two starts may look up to GAP_MS
- * closer than the takes were: the windows are checked with that allowance.
+ * time (Redis clock), and a job starts one reply latency after its take, so two starts may look closer than
+ * the takes were by the difference of two reply latencies: a few ms on a quiet machine, 30 ms seen in CI
+ * under load (970 ms apart for a 1,000 ms window). The windows are checked with GAP_MS of allowance, still far
+ * below what a start let through by mistake shows (it comes at once, in the same window).
  */
-const GAP_MS = 15;
+const GAP_MS = 100;
 
 let t: JobsTestRedis;
 let queue: JobQueue;

@@ -191,7 +191,6 @@ describe('a service process', { timeout: 120_000 }, () => {
     try {
       const clients = Promise.all([client(), client(), client(), client()]);
       await waitFor('a steady stream of answers', () => answered >= 40, CHILD_START_MS);
-      const signalledAt = Date.now();
       proc.child.kill('SIGTERM');
       await proc.waitForOutput('shutdown begins');
       signalled = true;
@@ -202,8 +201,9 @@ describe('a service process', { timeout: 120_000 }, () => {
       // already got its close).
       expect(toldToReconnect).toBe(4);
       expect(afterSignal).toEqual(afterSignal.map(() => 'close'));
-      expect(await proc.exited(10_000)).toBe(0); // the deadline would exit 1
-      expect(Date.now() - signalledAt).toBeLessThan(5000);
+      // Exit 0 is the proof it finished before its SHUTDOWN_TIMEOUT_MS deadline (which exits 1); a wall-clock
+      // bound here would measure the loaded machine, not the service.
+      expect(await proc.exited(10_000)).toBe(0);
       expect(proc.stdout()).toContain('http server draining');
     } finally {
       agent.destroy();

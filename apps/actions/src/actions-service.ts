@@ -1,10 +1,4 @@
-import {
-  createHttpService,
-  resealColumns,
-  SecretKeyring,
-  type ServiceDefinition,
-  unsealedSecretsCheck,
-} from '@ittd/platform';
+import { createHttpService, type ServiceDefinition } from '@ittd/platform';
 import { actionsMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
@@ -35,22 +29,14 @@ export const actionsService: ServiceDefinition<typeof configSchema, DB> = {
   name: 'actions',
   config: configSchema,
   migrations: actionsMigrations,
-  web: (ctx) => {
-    // Warns while keys stored before sealing are still in clear (run-job rotate-secrets seals them).
-    ctx.health.add(unsealedSecretsCheck(ctx.db, [actionsSealedColumn]));
-    return createHttpService({
+  web: (ctx) =>
+    createHttpService({
       ...ctx,
       routes: (app) => mountActionsApi(app, { db: ctx.db, adminToken: ctx.config.ADMIN_TOKEN }),
-    });
-  },
+    }),
   worker: createActionsWorker,
-  jobs: {
-    // Seals every stored partner key again under the first key of SECRETS_KEYS (README "Security").
-    'rotate-secrets': async (ctx) => {
-      await resealColumns(ctx.db, SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS), [actionsSealedColumn], {
-        logger: ctx.logger,
-      });
-    },
-  },
+  // run-job rotate-secrets (seals every stored key again under SECRETS_KEYS' first key) and the readiness
+  // warning while a key is in clear come from the platform (platform README "Security").
+  sealedColumns: [actionsSealedColumn],
   events: { publishes: true, subscriptions: actionsSubscriptions },
 };

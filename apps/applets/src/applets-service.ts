@@ -1,12 +1,4 @@
-import {
-  createHttpService,
-  eventMetrics,
-  partnerSecurity,
-  resealColumns,
-  SecretKeyring,
-  type ServiceDefinition,
-  unsealedSecretsCheck,
-} from '@ittd/platform';
+import { createHttpService, eventMetrics, partnerSecurity, type ServiceDefinition } from '@ittd/platform';
 import { appletMigrations } from '../migrations';
 import { configSchema } from './config';
 import { partnerServiceKeyContext, type DB } from './data/database';
@@ -36,10 +28,8 @@ export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
   name: 'applets',
   config: configSchema,
   migrations: appletMigrations,
-  web: (ctx) => {
-    // Warns while keys stored before sealing are still in clear (run-job rotate-secrets seals them).
-    ctx.health.add(unsealedSecretsCheck(ctx.db, [appletsSealedColumn]));
-    return createHttpService({
+  web: (ctx) =>
+    createHttpService({
       ...ctx,
       bodyLimit: ctx.config.BODY_LIMIT,
       routes: (app) =>
@@ -53,15 +43,10 @@ export const appletsService: ServiceDefinition<typeof configSchema, DB> = {
           redisKeyPrefix: ctx.config.REDIS_KEY_PREFIX,
           eventMetrics: eventMetrics(ctx.metrics),
         }),
-    });
-  },
-  jobs: {
-    'rotate-secrets': async (ctx) => {
-      await resealColumns(ctx.db, SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS), [appletsSealedColumn], {
-        logger: ctx.logger,
-      });
-    },
-  },
+    }),
+  // run-job rotate-secrets (seals every stored key again under SECRETS_KEYS' first key) and the readiness
+  // warning while a key is in clear come from the platform (platform README "Security").
+  sealedColumns: [appletsSealedColumn],
   events: {
     publishes: true,
     subscriptions: (ctx) => [actionRunSubscription(ctx)],

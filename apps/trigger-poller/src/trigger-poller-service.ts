@@ -1,11 +1,4 @@
-import {
-  createHttpService,
-  queueRedisCheck,
-  resealColumns,
-  SecretKeyring,
-  type ServiceDefinition,
-  unsealedSecretsCheck,
-} from '@ittd/platform';
+import { createHttpService, queueRedisCheck, type ServiceDefinition } from '@ittd/platform';
 import { triggerPollerMigrations } from '../migrations';
 import { configSchema } from './config';
 import type { DB } from './data/database';
@@ -42,8 +35,6 @@ export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = 
   web: (ctx) => {
     // Notifications answer 202 once their polls are in Redis: readiness fails where Redis may evict them.
     ctx.health.add(queueRedisCheck(pollJobs(ctx).queue));
-    // Warns while keys stored before sealing are still in clear (run-job rotate-secrets seals them).
-    ctx.health.add(unsealedSecretsCheck(ctx.db, [triggerPollerSealedColumn]));
     return createHttpService({
       ...ctx,
       bodyLimit: ctx.config.BODY_LIMIT,
@@ -62,19 +53,9 @@ export const triggerPollerService: ServiceDefinition<typeof configSchema, DB> = 
   },
   worker: createPollWorker,
   schedules: triggerPollerSchedules,
-  jobs: {
-    // Seals every stored partner key again under the first key of SECRETS_KEYS (README "Security").
-    'rotate-secrets': async (ctx) => {
-      await resealColumns(
-        ctx.db,
-        SecretKeyring.fromSetting(ctx.config.SECRETS_KEYS),
-        [triggerPollerSealedColumn],
-        {
-          logger: ctx.logger,
-        },
-      );
-    },
-  },
+  // run-job rotate-secrets (seals every stored key again under SECRETS_KEYS' first key) and the readiness
+  // warning while a key is in clear come from the platform (platform README "Security").
+  sealedColumns: [triggerPollerSealedColumn],
   // Publishes trigger-event.recorded; keeps subscriptions and partners from applets' events (in the worker).
   events: { publishes: true, subscriptions: triggerPollerSubscriptions },
 };

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { describeConfig, type ConfigSchema } from '../config/describe-config';
 import { ConfigError, exitOnConfigError } from '../config/load-config';
+import { resealColumns, type SealedColumn } from '../crypto/rotate-secrets';
+import { SecretKeyring } from '../crypto/secret-keyring';
 import { ensureDatabase } from '../db/ensure-database';
 import { flushLogger } from '../logging/flush-logger';
 import { dependencyUnavailable, DependencyUnavailableError } from './dependency-unavailable';
@@ -110,7 +112,11 @@ export function runService<S extends ConfigSchema, DB = unknown>(
   options: RunServiceOptions = {},
 ): void {
   const env = options.env ?? process.env;
-  const jobs = { ...schedulesAsJobs(definition.schedules ?? []), ...definition.jobs };
+  const jobs = {
+    ...schedulesAsJobs(definition.schedules ?? []),
+    ...rotateSecretsJob<S, DB>(definition.sealedColumns),
+    ...definition.jobs,
+  };
   const program = new Command(definition.name)
     .description(`${definition.name} service`)
     .exitOverride()
@@ -177,4 +183,21 @@ export function runService<S extends ConfigSchema, DB = unknown>(
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EX_USAGE);
     fail(error);
   });
+}
+
+/**
+ * `rotate-secrets` for a service with `sealedColumns`: seals every value of those columns again under the
+ * first key of SECRETS_KEYS (platform README "Security").
+ */
+function rotateSecretsJob<S extends ConfigSchema, DB>(
+  columns: readonly SealedColumn[] | undefined,
+): Record<string, (ctx: ServiceContext<S, DB>) => Promise<void>> {
+  if (!columns?.length) return {};
+  return {
+    'rotate-secrets': async (ctx) => {
+      const { SECRETS_KEYS } = ctx.config as { SECRETS_KEYS?: string };
+      if (SECRETS_KEYS === undefined) throw new Error('rotate-secrets needs SECRETS_KEYS (secretsConfig)');
+      await resealColumns(ctx.db, SecretKeyring.fromSetting(SECRETS_KEYS), columns, { logger: ctx.logger });
+    },
+  };
 }

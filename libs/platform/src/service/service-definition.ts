@@ -1,3 +1,4 @@
+import type { SealedColumn } from '../crypto/rotate-secrets';
 import type { Express } from 'express';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
@@ -76,6 +77,13 @@ export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema, DB = u
    * needs `databaseConfig`, `redisConfig` and `eventsConfig`. See {@link ServiceEvents}.
    */
   events?: ServiceEvents<ServiceContext<S, DB>>;
+  /**
+   * The columns where the service keeps credentials sealed with SECRETS_KEYS (`secretsConfig`). The platform
+   * then adds the `run-job rotate-secrets` job (`resealColumns`: every value sealed again under the first key,
+   * values still in clear sealed) and, in the web process, the readiness check that warns while a value is in
+   * clear (`unsealedSecretsCheck`).
+   */
+  sealedColumns?: readonly SealedColumn[];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { unsealedSecretsCheck } from '../crypto/unsealed-secrets-check';
 import type { ConfigSchema } from '../config/describe-config';
 import { redactConfig } from '../config/load-config';
 import { createHttpService } from '../http/create-http-service';
@@ -70,6 +71,9 @@ export async function startService<S extends ConfigSchema, DB>(
     let web: WebAppParts;
     if (mode === 'serve') {
       if (!definition.web) throw new Error(`${definition.name} has no web app; run its worker instead`);
+      // Warns while a credential stored before sealing is still in clear (run-job rotate-secrets seals it).
+      if (definition.sealedColumns?.length)
+        ctx.health.add(unsealedSecretsCheck(ctx.db, definition.sealedColumns));
       web = toParts(await definition.web(ctx));
     } else {
       if (!definition.worker) throw new Error(`${definition.name} has no worker`);
